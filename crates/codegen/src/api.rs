@@ -1,0 +1,487 @@
+//! The dropshot API trait: one endpoint per operation, typed extractors for every parameter,
+//! a spec-validated JSON body, the success response as the matching dropshot type and the
+//! spec's error schema as the error type.
+
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+use serde_json::{Map, Value};
+
+use crate::model::{Api, Location, Operation, Param, ParamType};
+use crate::{Settings, Spec, SpecError, json_schema};
+
+/// Schema keywords that the Rust type already states, or that do not constrain a value.
+const NOT_CONSTRAINTS: [&str; 5] = ["type", "items", "$ref", "example", "description"];
+
+pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, SpecError> {
+    let types = path_tokens(&settings.types_crate);
+    let trait_name = format_ident!("{}", settings.trait_name);
+    let error_type = format_ident!("{}", settings.error_schema.to_upper_camel_case());
+    let definitions = raw_string(&serde_json::to_string_pretty(&json_schema::definitions(&spec.raw)).expect("JSON"));
+
+    let trait_doc = format!(
+        " The API as the spec describes it. Implement it, then serve `{}_mod::api_description::<YourImpl>()`.",
+        settings.trait_name.to_snake_case()
+    );
+    let mut items = Vec::new();
+    let mut methods = Vec::new();
+    let mut body_types: Vec<String> = Vec::new();
+    for op in &api.operations {
+        let (op_items, method) = operation(spec, op, &types);
+        items.extend(op_items);
+        methods.push(method);
+        if let Some(body) = &op.body {
+            if !body_types.contains(&body.schema) {
+                body_types.push(body.schema.clone());
+            }
+        }
+    }
+    body_types.sort();
+    let body_impls = body_types.iter().map(|name| {
+        let ty = format_ident!("{}", name.to_upper_camel_case());
+        let schema = raw_string(&format!("{{\"$ref\": \"#/definitions/{name}\"}}"));
+        quote! {
+            impl RequestBody for #types::#ty {
+                fn validator() -> &'static ::spec_runtime::jsonschema::Validator {
+                    static VALIDATOR: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> =
+                        ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(#schema, SCHEMA_DEFINITIONS));
+                    &VALIDATOR
+                }
+            }
+        }
+    });
+
+    let tokens = quote! {
+        /// Every component schema of the spec as JSON Schema (draft 4) `definitions`: what request
+        /// bodies and parameters are validated against.
+        pub const SCHEMA_DEFINITIONS: &str = #definitions;
+
+        /// The error every endpoint returns: the spec's error body with its HTTP status.
+        #[derive(Clone, Debug)]
+        pub struct ApiError {
+            /// The HTTP status (4xx or 5xx).
+            pub status: ::dropshot::ErrorStatusCode,
+            /// The body, as the spec's error schema.
+            pub body: #types::#error_type,
+        }
+
+        impl ApiError {
+            /// An error with `status`, a stable `code` and a `message` for people.
+            pub fn new(status: ::dropshot::ErrorStatusCode, code: &str, message: impl ::std::string::ToString) -> Self {
+                Self::from_parts(status, ::spec_runtime::serde_json::json!({ "code": code, "message": message.to_string() }))
+            }
+
+            fn from_parts(status: ::dropshot::ErrorStatusCode, body: ::spec_runtime::serde_json::Value) -> Self {
+                let body = ::spec_runtime::serde_json::from_value(body)
+                    .expect("the generator checked that the error schema takes code, message and details");
+                Self { status, body }
+            }
+        }
+
+        impl ::std::fmt::Display for ApiError {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, "{} {}: {}", self.status.as_u16(), self.body.code, self.body.message)
+            }
+        }
+
+        impl ::std::error::Error for ApiError {}
+
+        impl ::serde::Serialize for ApiError {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                self.body.serialize(serializer)
+            }
+        }
+
+        /// The response body is the error schema itself; the status travels beside it.
+        impl ::schemars::JsonSchema for ApiError {
+            fn schema_name() -> ::std::string::String {
+                <#types::#error_type as ::schemars::JsonSchema>::schema_name()
+            }
+
+            fn json_schema(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                <#types::#error_type as ::schemars::JsonSchema>::json_schema(generator)
+            }
+        }
+
+        impl ::dropshot::HttpResponseError for ApiError {
+            fn status_code(&self) -> ::dropshot::ErrorStatusCode {
+                self.status
+            }
+        }
+
+        /// Errors dropshot raises itself (an unparsable path, an internal failure).
+        impl ::std::convert::From<::dropshot::HttpError> for ApiError {
+            fn from(error: ::dropshot::HttpError) -> Self {
+                let rejection = ::spec_runtime::Rejection::from_http_error(&error);
+                let code = match error.status_code.as_u16() {
+                    400 | 413 => rejection.code,
+                    404 => "not_found".to_string(),
+                    status if status >= 500 => "internal".to_string(),
+                    _ => error.error_code.clone().unwrap_or_else(|| "error".to_string()),
+                };
+                Self::new(error.status_code, &code, error.external_message)
+            }
+        }
+
+        /// Requests rejected by the spec's constraints, before the handler's own logic.
+        impl ::std::convert::From<::spec_runtime::Rejection> for ApiError {
+            fn from(rejection: ::spec_runtime::Rejection) -> Self {
+                let status = ::dropshot::ErrorStatusCode::from_u16(rejection.status)
+                    .unwrap_or(::dropshot::ErrorStatusCode::BAD_REQUEST);
+                let mut body = ::spec_runtime::serde_json::json!({ "code": rejection.code, "message": rejection.message });
+                if !rejection.details.is_empty() {
+                    body["details"] = ::spec_runtime::serde_json::json!(rejection.details);
+                }
+                Self::from_parts(status, body)
+            }
+        }
+
+        /// A request body type with the validator of its schema.
+        pub trait RequestBody: ::serde::de::DeserializeOwned + ::schemars::JsonSchema + Send + Sync + 'static {
+            /// The compiled JSON Schema of this body.
+            fn validator() -> &'static ::spec_runtime::jsonschema::Validator;
+        }
+
+        #(#body_impls)*
+
+        /// A JSON request body, validated against the spec before it is deserialized. The
+        /// extractor never fails the request: [`JsonBody::into_inner`] hands over the body or the
+        /// rejection, so that the handler checks authentication first.
+        #[derive(Debug)]
+        pub struct JsonBody<T>(::std::result::Result<T, ::spec_runtime::Rejection>);
+
+        impl<T> JsonBody<T> {
+            /// The body, or why it was rejected (malformed, too large, or invalid).
+            pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
+                self.0
+            }
+        }
+
+        #[::async_trait::async_trait]
+        impl<T: RequestBody> ::dropshot::ExclusiveExtractor for JsonBody<T> {
+            async fn from_request<C: ::dropshot::ServerContext>(
+                rqctx: &::dropshot::RequestContext<C>,
+                request: ::http::Request<::dropshot::Body>,
+            ) -> ::std::result::Result<Self, ::dropshot::HttpError> {
+                Ok(JsonBody(::spec_runtime::read_json_body(rqctx, request, T::validator()).await))
+            }
+
+            fn metadata(content_type: ::dropshot::ApiEndpointBodyContentType) -> ::dropshot::ExtractorMetadata {
+                fn subschema<T: ::schemars::JsonSchema>(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                    generator.subschema_for::<T>()
+                }
+                let body = ::dropshot::ApiEndpointParameter::new_body(
+                    content_type,
+                    true,
+                    ::dropshot::ApiSchemaGenerator::Gen { name: T::schema_name, schema: subschema::<T> },
+                    ::std::vec::Vec::new(),
+                );
+                ::dropshot::ExtractorMetadata { extension_mode: ::dropshot::ExtensionMode::None, parameters: vec![body] }
+            }
+        }
+
+        #(#items)*
+
+        #[doc = #trait_doc]
+        #[::dropshot::api_description]
+        pub trait #trait_name {
+            /// State shared by every request.
+            type Context: Send + Sync + 'static;
+
+            #(#methods)*
+        }
+    };
+    crate::render(tokens, settings, spec)
+}
+
+/// The items (parameter structs) and the trait method for one operation.
+fn operation(spec: &Spec, op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
+    let base = op.id.to_upper_camel_case();
+    let mut items = Vec::new();
+    let mut args = Vec::new();
+
+    let path_params: Vec<&Param> = op.params.iter().filter(|p| p.location == Location::Path).collect();
+    if !path_params.is_empty() {
+        let name = format_ident!("{base}Path");
+        let fields = path_params.iter().map(|p| {
+            let field = field_ident(&p.name);
+            let ty = rust_type(&p.ty, types);
+            let wire = &p.name;
+            let doc = doc_attr(p.description.as_deref());
+            let constraints = schemars_constraints(&p.schema);
+            quote! { #doc #[serde(rename = #wire)] #constraints pub #field: #ty, }
+        });
+        let doc = format!("Path parameters of `{}`.", op.id);
+        items.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+            pub struct #name { #(#fields)* }
+        });
+        args.push(quote! { path: ::dropshot::Path<#name> });
+    }
+    for (location, suffix, arg) in [(Location::Query, "Query", "query"), (Location::Header, "Headers", "headers")] {
+        let params: Vec<&Param> = op.params.iter().filter(|p| p.location == location).collect();
+        if params.is_empty() {
+            continue;
+        }
+        let name = format_ident!("{base}{suffix}");
+        items.push(param_set(spec, op, &name, location, &params, types));
+        let arg = format_ident!("{arg}");
+        args.push(quote! { #arg: ::spec_runtime::Params<#name> });
+    }
+    if let Some(body) = &op.body {
+        let ty = format_ident!("{}", body.schema.to_upper_camel_case());
+        args.push(quote! { body: JsonBody<#types::#ty> });
+    }
+
+    let success = &op.success;
+    let content = success.schema.as_ref().map(|s| {
+        let ty = format_ident!("{}", s.to_upper_camel_case());
+        quote! { #types::#ty }
+    });
+    let mut response = match (success.status, content) {
+        (200, Some(ty)) => quote! { ::dropshot::HttpResponseOk<#ty> },
+        (201, Some(ty)) => quote! { ::dropshot::HttpResponseCreated<#ty> },
+        (202, Some(ty)) => quote! { ::dropshot::HttpResponseAccepted<#ty> },
+        _ if op.method == "DELETE" => quote! { ::dropshot::HttpResponseDeleted },
+        _ => quote! { ::dropshot::HttpResponseUpdatedNoContent },
+    };
+    if !success.headers.is_empty() {
+        let name = format_ident!("{base}ResponseHeaders");
+        let fields = success.headers.iter().map(|h| {
+            let field = field_ident(&h.name);
+            let wire = &h.name;
+            let doc = doc_attr(h.description.as_deref());
+            if h.required {
+                quote! { #doc #[serde(rename = #wire)] pub #field: ::std::string::String, }
+            } else {
+                quote! { #doc #[serde(rename = #wire, skip_serializing_if = "Option::is_none")] pub #field: ::std::option::Option<::std::string::String>, }
+            }
+        });
+        let doc = format!("Headers of the success response of `{}`.", op.id);
+        items.push(quote! {
+            #[doc = #doc]
+            #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+            pub struct #name { #(#fields)* }
+        });
+        response = quote! { ::dropshot::HttpResponseHeaders<#response, #name> };
+    }
+
+    let method = Ident::new(&op.method, Span::call_site());
+    let path = &op.path;
+    let id = &op.id;
+    let tags = &op.tags;
+    let fn_name = format_ident!("{}", op.fn_name);
+    let doc = match (&op.summary, &op.description) {
+        (Some(summary), Some(description)) => format!("{summary}\n\n{}", description.trim_end()),
+        (Some(text), None) | (None, Some(text)) => text.trim_end().to_string(),
+        (None, None) => String::new(),
+    };
+    let doc_lines = doc.lines().map(|line| {
+        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        quote! { #[doc = #line] }
+    });
+    let method = quote! {
+        #(#doc_lines)*
+        #[endpoint { method = #method, path = #path, operation_id = #id, tags = [#(#tags),*] }]
+        async fn #fn_name(
+            rqctx: ::dropshot::RequestContext<Self::Context>,
+            #(#args,)*
+        ) -> ::std::result::Result<#response, ApiError>;
+    };
+    (items, method)
+}
+
+/// A query or header parameter struct with its `ParamSet` impl and validators.
+fn param_set(
+    spec: &Spec,
+    op: &Operation,
+    name: &Ident,
+    location: Location,
+    params: &[&Param],
+    types: &TokenStream,
+) -> TokenStream {
+    let loc = location.as_str();
+    let loc_variant = match location {
+        Location::Query => quote! { ::dropshot::ApiEndpointParameterLocation::Query },
+        _ => quote! { ::dropshot::ApiEndpointParameterLocation::Header },
+    };
+    let mut fields = Vec::new();
+    let mut reads = Vec::new();
+    let mut inits = Vec::new();
+    let mut metadata = Vec::new();
+    for param in params {
+        let field = field_ident(&param.name);
+        let wire = &param.name;
+        let doc = doc_attr(param.description.as_deref());
+        let default = param.schema.get("default").map(|d| raw_string(&d.to_string()));
+        let description = match &param.description {
+            Some(d) => quote! { Some(#d) },
+            None => quote! { None },
+        };
+        let required = param.required;
+        match &param.ty {
+            ParamType::Array(item) => {
+                let item_ty = rust_type(item, types);
+                let items_schema = param.schema.get("items").cloned().unwrap_or(Value::Null);
+                let item_validator = raw_string(&json_schema::standalone(&spec.raw, &items_schema).to_string());
+                let array_only = without(&param.schema, &["items"]);
+                let array_validator = raw_string(&json_schema::standalone(&spec.raw, &array_only).to_string());
+                let item_constraints = raw_string(&constraints(&items_schema).to_string());
+                let array_constraints = raw_string(&constraints(&param.schema).to_string());
+                fields.push(quote! { #doc pub #field: ::std::vec::Vec<#item_ty>, });
+                reads.push(quote! {
+                    let #field = {
+                        static ITEM: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> =
+                            ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(#item_validator, SCHEMA_DEFINITIONS));
+                        static ARRAY: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> =
+                            ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(#array_validator, SCHEMA_DEFINITIONS));
+                        reader.repeated::<#item_ty>(#loc, #wire, &ITEM, &ARRAY)
+                    };
+                });
+                inits.push(quote! { #field, });
+                metadata.push(quote! {
+                    ::spec_runtime::param_metadata::<#item_ty>(#loc_variant, #wire, #description, #required, #item_constraints, Some(#array_constraints))
+                });
+            }
+            ty => {
+                let inner = rust_type(ty, types);
+                let validator = raw_string(&json_schema::standalone(&spec.raw, &param.schema).to_string());
+                let param_constraints = raw_string(&constraints(&param.schema).to_string());
+                reads.push(quote! {
+                    let #field = {
+                        static VALIDATOR: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> =
+                            ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(#validator, SCHEMA_DEFINITIONS));
+                        reader.single::<#inner>(#loc, #wire, #required, &VALIDATOR)
+                    };
+                });
+                match (required, default) {
+                    (true, _) => {
+                        fields.push(quote! { #doc pub #field: #inner, });
+                        inits.push(quote! { #field: #field?, });
+                    }
+                    (false, Some(default)) => {
+                        fields.push(quote! { #doc pub #field: #inner, });
+                        inits.push(quote! {
+                            #field: #field.unwrap_or_else(|| ::spec_runtime::serde_json::from_str(#default).expect("the spec's default parses")),
+                        });
+                    }
+                    (false, None) => {
+                        fields.push(quote! { #doc pub #field: ::std::option::Option<#inner>, });
+                        inits.push(quote! { #field, });
+                    }
+                }
+                metadata.push(quote! {
+                    ::spec_runtime::param_metadata::<#inner>(#loc_variant, #wire, #description, #required, #param_constraints, None)
+                });
+            }
+        }
+    }
+    let doc = format!("The {loc} parameters of `{}`.", op.id);
+    quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug)]
+        pub struct #name { #(#fields)* }
+
+        impl ::spec_runtime::ParamSet for #name {
+            fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+                #(#reads)*
+                Some(Self { #(#inits)* })
+            }
+
+            fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
+                vec![#(#metadata),*]
+            }
+        }
+    }
+}
+
+/// The Rust type a parameter parses into.
+fn rust_type(ty: &ParamType, types: &TokenStream) -> TokenStream {
+    match ty {
+        ParamType::String => quote! { ::std::string::String },
+        ParamType::Uuid => quote! { ::uuid::Uuid },
+        ParamType::DateTime => quote! { ::chrono::DateTime<::chrono::Utc> },
+        ParamType::Integer(name) => {
+            let ident = format_ident!("{name}");
+            quote! { #ident }
+        }
+        ParamType::Number => quote! { f64 },
+        ParamType::Boolean => quote! { bool },
+        ParamType::Named(name) => {
+            let ident = format_ident!("{}", name.to_upper_camel_case());
+            quote! { #types::#ident }
+        }
+        ParamType::Array(item) => {
+            let item = rust_type(item, types);
+            quote! { ::std::vec::Vec<#item> }
+        }
+    }
+}
+
+/// The schema keywords the Rust type does not already state, as a JSON object.
+fn constraints(schema: &Value) -> Value {
+    if schema.get("$ref").is_some() {
+        return Value::Object(Map::new());
+    }
+    without(schema, &NOT_CONSTRAINTS)
+}
+
+fn without(schema: &Value, keys: &[&str]) -> Value {
+    match schema {
+        Value::Object(object) => Value::Object(
+            object.iter().filter(|(k, _)| !keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// `#[schemars(...)]` for the constraints of a path parameter (dropshot derives its schema).
+fn schemars_constraints(schema: &Value) -> TokenStream {
+    let mut parts = Vec::new();
+    let number = |key: &str| schema.get(key).and_then(Value::as_u64).map(|n| proc_macro2::Literal::u64_unsuffixed(n));
+    match (number("minLength"), number("maxLength")) {
+        (Some(min), Some(max)) => parts.push(quote! { length(min = #min, max = #max) }),
+        (Some(min), None) => parts.push(quote! { length(min = #min) }),
+        (None, Some(max)) => parts.push(quote! { length(max = #max) }),
+        (None, None) => {}
+    }
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+        parts.push(quote! { regex(pattern = #pattern) });
+    }
+    if parts.is_empty() { quote! {} } else { quote! { #[schemars(#(#parts),*)] } }
+}
+
+fn doc_attr(text: Option<&str>) -> TokenStream {
+    match text {
+        Some(text) => {
+            let lines = text.trim_end().lines().map(|line| {
+                let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+                quote! { #[doc = #line] }
+            });
+            quote! { #(#lines)* }
+        }
+        None => quote! {},
+    }
+}
+
+fn field_ident(name: &str) -> Ident {
+    let snake = name.to_snake_case();
+    match syn::parse_str::<Ident>(&snake) {
+        Ok(ident) => ident,
+        Err(_) => Ident::new_raw(&snake, Span::call_site()),
+    }
+}
+
+fn path_tokens(path: &str) -> TokenStream {
+    path.parse().expect("a Rust path")
+}
+
+/// A raw string literal, with enough `#`s that `text` cannot end it.
+pub(crate) fn raw_string(text: &str) -> TokenStream {
+    let mut hashes = String::from("#");
+    while text.contains(&format!("\"{hashes}")) {
+        hashes.push('#');
+    }
+    format!("r{hashes}\"{text}\"{hashes}").parse().expect("a raw string literal")
+}

@@ -1,0 +1,521 @@
+//! The operations of a spec, resolved and checked: what the trait generator and the round-trip
+//! proof work from. Every construct the generator cannot express is refused here, with the JSON
+//! pointer of the node and a hint.
+
+use std::path::Path;
+
+use heck::ToSnakeCase;
+use serde_json::Value;
+
+use crate::pointer::Pointer;
+use crate::{Settings, Spec, SpecError};
+
+/// The HTTP methods OpenAPI allows in a path item, in document order.
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+
+/// All operations of a spec.
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub operations: Vec<Operation>,
+}
+
+/// One operation, with every `$ref` resolved.
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub id: String,
+    /// snake_case of `id`: the method name on the trait and on the client.
+    pub fn_name: String,
+    /// Upper case, e.g. `GET`.
+    pub method: String,
+    pub path: String,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub params: Vec<Param>,
+    pub body: Option<Body>,
+    pub success: Success,
+    pub pointer: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+}
+
+impl Location {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Header => "header",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub location: Location,
+    pub required: bool,
+    pub description: Option<String>,
+    pub ty: ParamType,
+    /// The parameter's schema as written (after resolving the parameter's own `$ref`).
+    pub schema: Value,
+}
+
+/// The Rust type a parameter parses into.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamType {
+    String,
+    Uuid,
+    DateTime,
+    Integer(&'static str),
+    Number,
+    Boolean,
+    /// A component schema (a string enum), by its component name.
+    Named(String),
+    /// A repeatable query parameter.
+    Array(Box<ParamType>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Body {
+    /// Component schema name.
+    pub schema: String,
+    pub required: bool,
+}
+
+#[derive(Clone, Debug)]
+pub struct Success {
+    pub status: u16,
+    /// Component schema name; `None` for 204.
+    pub schema: Option<String>,
+    pub headers: Vec<ResponseHeader>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ResponseHeader {
+    pub name: String,
+    pub required: bool,
+    pub description: Option<String>,
+}
+
+struct Ctx<'a> {
+    path: &'a Path,
+    raw: &'a Value,
+    error_schema: &'a str,
+}
+
+impl Api {
+    /// Resolves and checks every operation of `spec`.
+    pub fn from_spec(spec: &Spec, settings: &Settings) -> Result<Self, SpecError> {
+        let ctx = Ctx { path: &spec.path, raw: &spec.raw, error_schema: &settings.error_schema };
+        ctx.check_error_schema()?;
+        let mut operations = Vec::new();
+        let paths_pointer = Pointer::root().join("paths");
+        let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) else {
+            return Ok(Self { operations });
+        };
+        for (path, item) in paths {
+            let item_pointer = paths_pointer.join(path);
+            if item.get("$ref").is_some() {
+                return Err(SpecError::unsupported(
+                    ctx.path,
+                    &item_pointer.join("$ref"),
+                    "path items given by `$ref` are not supported",
+                    "write the path item inline under `paths`",
+                ));
+            }
+            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            for method in METHODS {
+                if let Some(op) = item.get(method) {
+                    let pointer = item_pointer.join(method);
+                    operations.push(ctx.operation(path, method, op, &shared, &item_pointer, pointer)?);
+                }
+            }
+        }
+        for (index, op) in operations.iter().enumerate() {
+            if let Some(other) = operations[..index].iter().find(|o| o.fn_name == op.fn_name) {
+                return Err(SpecError::invalid(
+                    ctx.path,
+                    &Pointer::parse(&op.pointer).join("operationId"),
+                    format!(
+                        "operationId `{}` maps to the Rust name `{}`, already used by `{}`",
+                        op.id, op.fn_name, other.id
+                    ),
+                ));
+            }
+        }
+        Ok(Self { operations })
+    }
+}
+
+impl Ctx<'_> {
+    fn unsupported(&self, pointer: &Pointer, message: impl Into<String>, hint: impl Into<String>) -> SpecError {
+        SpecError::unsupported(self.path, pointer, message, hint)
+    }
+
+    fn invalid(&self, pointer: &Pointer, message: impl Into<String>) -> SpecError {
+        SpecError::invalid(self.path, pointer, message)
+    }
+
+    /// Follows a local `$ref` (possibly several) to the node it names.
+    fn resolve<'v>(&'v self, node: &'v Value, pointer: &Pointer) -> Result<(&'v Value, Pointer), SpecError> {
+        let mut node = node;
+        let mut pointer = pointer.clone();
+        for _ in 0..16 {
+            let Some(reference) = node.get("$ref") else {
+                return Ok((node, pointer));
+            };
+            let Some(reference) = reference.as_str().filter(|r| r.starts_with("#/")) else {
+                return Err(self.unsupported(
+                    &pointer.join("$ref"),
+                    "only local references (`#/components/...`) are supported",
+                    "move the referenced definition into this document's `components`",
+                ));
+            };
+            let target = Pointer::parse(reference);
+            node = self.raw.pointer(target.as_str()).ok_or_else(|| {
+                self.invalid(&pointer.join("$ref"), format!("`{reference}` does not resolve"))
+            })?;
+            pointer = target;
+        }
+        Err(self.invalid(&pointer, "reference cycle"))
+    }
+
+    /// The component name a schema `$ref`s, refusing inline schemas where a name is needed.
+    fn schema_ref(&self, schema: &Value, pointer: &Pointer, what: &str) -> Result<String, SpecError> {
+        let reference = schema.get("$ref").and_then(Value::as_str);
+        match reference.and_then(|r| r.strip_prefix("#/components/schemas/")) {
+            Some(name) if self.raw.pointer(&format!("/components/schemas/{name}")).is_some() => {
+                Ok(name.to_string())
+            }
+            Some(_) => Err(self.invalid(&pointer.join("$ref"), format!("`{}` does not resolve", reference.unwrap_or_default()))),
+            None => Err(self.unsupported(
+                pointer,
+                format!("inline {what} schemas are not supported"),
+                "define the schema under `components/schemas` and `$ref` it here, so that the \
+                 server, the client and the docs share one named type",
+            )),
+        }
+    }
+
+    fn check_error_schema(&self) -> Result<(), SpecError> {
+        let pointer = Pointer::root().join("components").join("schemas").join(self.error_schema);
+        let Some(schema) = self.raw.pointer(pointer.as_str()) else {
+            // No error schema: only a problem if some operation documents an error response,
+            // which `error_response` reports with a better pointer.
+            return Ok(());
+        };
+        let properties = schema.get("properties").and_then(Value::as_object);
+        for field in ["code", "message"] {
+            let ty = properties.and_then(|p| p.get(field)).and_then(|p| p.get("type")).and_then(Value::as_str);
+            if ty != Some("string") {
+                return Err(self.unsupported(
+                    &pointer.join("properties").join(field),
+                    format!("the error schema `{}` needs a string property `{field}`", self.error_schema),
+                    "error bodies carry `code` and `message` strings (and optionally `details`: \
+                     an array of { property, code, message })",
+                ));
+            }
+        }
+        let required = schema.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+        for (index, name) in required.iter().enumerate() {
+            if !matches!(name.as_str(), Some("code" | "message")) {
+                return Err(self.unsupported(
+                    &pointer.join("required").join(index),
+                    format!("the error schema may require only `code` and `message`, not {name}"),
+                    "make the property optional: the server fills it when it can",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn operation(
+        &self,
+        path: &str,
+        method: &str,
+        op: &Value,
+        shared: &[Value],
+        item_pointer: &Pointer,
+        pointer: Pointer,
+    ) -> Result<Operation, SpecError> {
+        let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+            return Err(self.unsupported(
+                &pointer,
+                "operation has no `operationId`",
+                "add `operationId: verbNoun` (camelCase); it becomes the snake_case method name \
+                 on the server trait and on the client",
+            ));
+        };
+        if op.get("callbacks").is_some() {
+            return Err(self.unsupported(&pointer.join("callbacks"), "callbacks are not supported", "remove them"));
+        }
+        let text = |key: &str| op.get(key).and_then(Value::as_str).map(str::to_string);
+        let tags = op
+            .get("tags")
+            .and_then(Value::as_array)
+            .map(|tags| tags.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+
+        let mut params: Vec<Param> = Vec::new();
+        let own = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let shared_pointer = item_pointer.join("parameters");
+        let own_pointer = pointer.join("parameters");
+        let all = shared.iter().enumerate().map(|(i, p)| (p, shared_pointer.join(i)))
+            .chain(own.iter().enumerate().map(|(i, p)| (p, own_pointer.join(i))));
+        for (param, param_pointer) in all {
+            let param = self.param(param, &param_pointer)?;
+            // An operation's parameter overrides a path item's one of the same name and place.
+            params.retain(|p| !(p.name == param.name && p.location == param.location));
+            params.push(param);
+        }
+        for segment in path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
+            if !params.iter().any(|p| p.location == Location::Path && p.name == segment) {
+                return Err(self.invalid(&pointer.join("parameters"), format!("path parameter `{segment}` of `{path}` is not declared")));
+            }
+        }
+
+        let body = match op.get("requestBody") {
+            None => None,
+            Some(body) => Some(self.body(body, &pointer.join("requestBody"))?),
+        };
+        let success = self.responses(op, &pointer.join("responses"))?;
+        if method == "get" && body.is_some() {
+            return Err(self.unsupported(&pointer.join("requestBody"), "GET operations cannot take a body", "move the fields to query parameters"));
+        }
+        Ok(Operation {
+            id: id.to_string(),
+            fn_name: id.to_snake_case(),
+            method: method.to_uppercase(),
+            path: path.to_string(),
+            summary: text("summary"),
+            description: text("description"),
+            tags,
+            params,
+            body,
+            success,
+            pointer: pointer.as_str().to_string(),
+        })
+    }
+
+    fn param(&self, param: &Value, pointer: &Pointer) -> Result<Param, SpecError> {
+        let (param, pointer) = self.resolve(param, pointer)?;
+        let name = param.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let location = match param.get("in").and_then(Value::as_str) {
+            Some("path") => Location::Path,
+            Some("query") => Location::Query,
+            Some("header") => Location::Header,
+            Some("cookie") => {
+                return Err(self.unsupported(
+                    &pointer.join("in"),
+                    format!("cookie parameter `{name}` is not supported"),
+                    "dropshot has no cookie extractor; pass the value in a header or query parameter",
+                ));
+            }
+            other => return Err(self.invalid(&pointer.join("in"), format!("unknown parameter location {other:?}"))),
+        };
+        if param.get("content").is_some() {
+            return Err(self.unsupported(
+                &pointer.join("content"),
+                format!("parameter `{name}` uses `content`"),
+                "describe the parameter with `schema` instead",
+            ));
+        }
+        let Some(schema) = param.get("schema") else {
+            return Err(self.invalid(&pointer, format!("parameter `{name}` has no `schema`")));
+        };
+        let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+        if location == Location::Path && !required {
+            return Err(self.invalid(&pointer.join("required"), format!("path parameter `{name}` must be `required: true`")));
+        }
+        let ty = self.param_type(schema, &pointer.join("schema"), location)?;
+        if let ParamType::Array(_) = ty {
+            let style = param.get("style").and_then(Value::as_str).unwrap_or("form");
+            let explode = param.get("explode").and_then(Value::as_bool).unwrap_or(true);
+            if location != Location::Query || style != "form" || !explode {
+                return Err(self.unsupported(
+                    &pointer,
+                    format!("array parameter `{name}` must be a query parameter with `style: form, explode: true`"),
+                    "repeat the query parameter (`?id=a&id=b`); other serializations are not generated",
+                ));
+            }
+        }
+        Ok(Param {
+            name,
+            location,
+            required,
+            description: param.get("description").and_then(Value::as_str).map(str::to_string),
+            ty,
+            schema: schema.clone(),
+        })
+    }
+
+    fn param_type(&self, schema: &Value, pointer: &Pointer, location: Location) -> Result<ParamType, SpecError> {
+        if schema.get("$ref").is_some() {
+            let name = self.schema_ref(schema, pointer, "parameter")?;
+            let (target, target_pointer) = self.resolve(schema, pointer)?;
+            if target.get("type").and_then(Value::as_str) != Some("string") || target.get("enum").is_none() {
+                return Err(self.unsupported(
+                    &target_pointer,
+                    format!("parameter schema `{name}` must be a string enum to be referenced from a parameter"),
+                    "reference only string enums from parameters; write scalar schemas inline",
+                ));
+            }
+            return Ok(ParamType::Named(name));
+        }
+        let format = schema.get("format").and_then(Value::as_str);
+        let scalar_only = |ty: &str| {
+            self.unsupported(
+                &pointer.join("type"),
+                format!("parameters of type `{ty}` are not supported"),
+                "use a string, integer, number or boolean (or an array of them for a repeatable query parameter)",
+            )
+        };
+        Ok(match schema.get("type").and_then(Value::as_str) {
+            Some("string") => match format {
+                Some("uuid") => ParamType::Uuid,
+                Some("date-time") => ParamType::DateTime,
+                _ => ParamType::String,
+            },
+            Some("integer") => {
+                let unsigned = schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| m >= 0.0);
+                ParamType::Integer(match (format, unsigned) {
+                    (Some("int32"), true) => "u32",
+                    (Some("int32"), false) => "i32",
+                    (_, true) => "u64",
+                    (_, false) => "i64",
+                })
+            }
+            Some("number") => ParamType::Number,
+            Some("boolean") => ParamType::Boolean,
+            Some("array") if location == Location::Query => {
+                let items = schema.get("items").ok_or_else(|| self.invalid(pointer, "array schema has no `items`"))?;
+                match self.param_type(items, &pointer.join("items"), Location::Header)? {
+                    ParamType::Array(_) => return Err(scalar_only("array of arrays")),
+                    item => ParamType::Array(Box::new(item)),
+                }
+            }
+            Some(other) => return Err(scalar_only(other)),
+            None => return Err(self.invalid(pointer, "parameter schema has no `type`")),
+        })
+    }
+
+    fn body(&self, body: &Value, pointer: &Pointer) -> Result<Body, SpecError> {
+        let (body, pointer) = self.resolve(body, pointer)?;
+        let content = body.get("content").and_then(Value::as_object).cloned().unwrap_or_default();
+        let keys: Vec<&String> = content.keys().collect();
+        if keys.as_slice() != ["application/json"] {
+            return Err(self.unsupported(
+                &pointer.join("content"),
+                format!("request bodies must have exactly one media type, `application/json` (found {keys:?})"),
+                "offer one JSON representation; dropshot endpoints take one body type",
+            ));
+        }
+        let media_pointer = pointer.join("content").join("application/json");
+        let schema = content["application/json"].get("schema").ok_or_else(|| self.invalid(&media_pointer, "media type has no `schema`"))?;
+        Ok(Body {
+            schema: self.schema_ref(schema, &media_pointer.join("schema"), "request body")?,
+            required: body.get("required").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+
+    fn responses(&self, op: &Value, pointer: &Pointer) -> Result<Success, SpecError> {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            return Err(self.invalid(pointer, "operation has no `responses`"));
+        };
+        let mut success: Option<Success> = None;
+        for (status, response) in responses {
+            let response_pointer = pointer.join(status);
+            let (response, resolved_pointer) = self.resolve(response, &response_pointer)?;
+            let code = status.parse::<u16>().ok();
+            match code {
+                Some(200..=299) => {
+                    if let Some(first) = &success {
+                        return Err(self.unsupported(
+                            &response_pointer,
+                            format!("a second success response ({status} after {})", first.status),
+                            "document exactly one 2xx response: dropshot endpoints and progenitor \
+                             clients have one success type",
+                        ));
+                    }
+                    success = Some(self.success(code.unwrap_or(200), response, &resolved_pointer, &response_pointer)?);
+                }
+                Some(400..=599) => self.error_response(response, &resolved_pointer)?,
+                _ if status == "default" => self.error_response(response, &resolved_pointer)?,
+                _ => {
+                    return Err(self.unsupported(
+                        &response_pointer,
+                        format!("response `{status}` is not supported"),
+                        "use explicit status codes: one 2xx and any 4xx/5xx",
+                    ));
+                }
+            }
+        }
+        success.ok_or_else(|| {
+            self.unsupported(pointer, "operation has no 2xx response", "document the success response")
+        })
+    }
+
+    fn success(&self, status: u16, response: &Value, pointer: &Pointer, at: &Pointer) -> Result<Success, SpecError> {
+        let content = response.get("content").and_then(Value::as_object);
+        let schema = match (status, content) {
+            (204, None) => None,
+            (204, Some(_)) => {
+                return Err(self.invalid(&pointer.join("content"), "a 204 response has no content"));
+            }
+            (200 | 201 | 202, Some(content)) => {
+                let keys: Vec<&String> = content.keys().collect();
+                if keys.as_slice() != ["application/json"] {
+                    return Err(self.unsupported(
+                        &pointer.join("content"),
+                        format!("success responses must have exactly one media type, `application/json` (found {keys:?})"),
+                        "offer one JSON representation",
+                    ));
+                }
+                let media = pointer.join("content").join("application/json");
+                let schema = content["application/json"].get("schema").ok_or_else(|| self.invalid(&media, "media type has no `schema`"))?;
+                Some(self.schema_ref(schema, &media.join("schema"), "response")?)
+            }
+            (200 | 201 | 202, None) => {
+                return Err(self.unsupported(at, format!("a {status} response without a body"), "return 204 when there is nothing to say"));
+            }
+            _ => {
+                return Err(self.unsupported(at, format!("success status {status} is not supported"), "use 200, 201, 202 or 204"));
+            }
+        };
+        let mut headers = Vec::new();
+        if let Some(map) = response.get("headers").and_then(Value::as_object) {
+            for (name, header) in map {
+                let header_pointer = pointer.join("headers").join(name);
+                let (header, header_pointer) = self.resolve(header, &header_pointer)?;
+                if header.pointer("/schema/type").and_then(Value::as_str) != Some("string") {
+                    return Err(self.unsupported(&header_pointer.join("schema"), "response headers must be strings", "declare `schema: {type: string}`"));
+                }
+                headers.push(ResponseHeader {
+                    name: name.clone(),
+                    required: header.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    description: header.get("description").and_then(Value::as_str).map(str::to_string),
+                });
+            }
+        }
+        Ok(Success { status, schema, headers })
+    }
+
+    fn error_response(&self, response: &Value, pointer: &Pointer) -> Result<(), SpecError> {
+        let schema = response.pointer("/content/application~1json/schema");
+        let name = schema.and_then(|s| s.get("$ref")).and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"));
+        let only_json = response.get("content").and_then(Value::as_object).is_some_and(|c| c.len() == 1);
+        if name == Some(self.error_schema) && only_json {
+            return Ok(());
+        }
+        Err(self.unsupported(
+            &pointer.join("content"),
+            format!("error responses must be `application/json` with `$ref: '#/components/schemas/{}'`", self.error_schema),
+            "dropshot endpoints have one error type, so every 4xx/5xx shares the error schema",
+        ))
+    }
+}

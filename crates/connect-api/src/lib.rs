@@ -1,0 +1,13 @@
+//! The Connect API as a dropshot API trait, generated from `openapi/connect.yaml` by
+//! `cargo xtask generate`.
+//!
+//! [`ConnectApi`] has one method per operation; implement it and serve
+//! `connect_api_mod::api_description::<YourImpl>()`. Parameters arrive as typed structs, bodies
+//! as [`JsonBody`] (validated against the spec), errors leave as [`ApiError`] (the spec's
+//! `Error` body). This crate must not depend on the server or on the client.
+
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic)]
+mod generated;
+
+pub use generated::*;

@@ -1,0 +1,66 @@
+//! Spec-validated JSON request bodies.
+
+use dropshot::{ExclusiveExtractor, RequestContext, ServerContext, UntypedBody};
+use serde::de::DeserializeOwned;
+
+use crate::{Detail, Rejection, validate};
+
+/// Reads the request body (bounded by the server's `request_body_max_bytes`), insists on a JSON
+/// content type, parses it, validates it against `validator` (every bad property reported) and
+/// only then deserializes it into `T`.
+pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
+    rqctx: &RequestContext<C>,
+    request: hyper_request::Request,
+    validator: &jsonschema::Validator,
+) -> Result<T, Rejection> {
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
+    let bytes = UntypedBody::from_request(rqctx, request)
+        .await
+        .map_err(|error| Rejection::from_http_error(&error))?;
+    match content_type.as_deref() {
+        Some("application/json") => {}
+        Some(other) => {
+            return Err(Rejection::malformed(format!(
+                "expected content type application/json, got {other}"
+            )));
+        }
+        None => {
+            return Err(Rejection::malformed("expected content type application/json, got none"));
+        }
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes.as_bytes())
+        .map_err(|error| Rejection::malformed(format!("request body is not valid JSON: {error}")))?;
+    let details = validate(validator, &value, "");
+    if !details.is_empty() {
+        return Err(Rejection::validation(details));
+    }
+    // The schema accepted the value, so this rarely fails; when it does (a constraint JSON
+    // Schema cannot express), the pointer still names the property.
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let pointer = error
+            .path()
+            .iter()
+            .map(|segment| match segment {
+                serde_path_to_error::Segment::Seq { index } => format!("/{index}"),
+                serde_path_to_error::Segment::Map { key } => format!("/{key}"),
+                serde_path_to_error::Segment::Enum { variant } => format!("/{variant}"),
+                serde_path_to_error::Segment::Unknown => String::new(),
+            })
+            .collect::<String>();
+        Rejection::validation(vec![Detail {
+            property: pointer,
+            code: "invalid".to_string(),
+            message: error.inner().to_string(),
+        }])
+    })
+}
+
+/// The request type dropshot hands to exclusive extractors.
+pub mod hyper_request {
+    /// `hyper::Request<dropshot::Body>`, named without a direct hyper dependency.
+    pub type Request = http::Request<dropshot::Body>;
+}

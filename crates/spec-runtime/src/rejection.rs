@@ -1,0 +1,83 @@
+//! The one error value every extractor in this crate produces.
+
+use dropshot::HttpError;
+use serde::Serialize;
+
+/// Error codes this runtime produces. They are the conventions of the error body the
+/// generator expects (`code`, `message`, `details[] { property, code, message }`).
+pub mod codes {
+    /// The request is well-formed but breaks a constraint of the spec.
+    pub const VALIDATION_ERROR: &str = "validation_error";
+    /// The body is not JSON, or not declared as JSON.
+    pub const MALFORMED_REQUEST: &str = "malformed_request";
+    /// The body is larger than the server accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+}
+
+/// One bad property of a rejected request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Detail {
+    /// A JSON pointer into the body (`/email`), or `query/<name>`, `header/<name>`, `path/<name>`.
+    pub property: String,
+    /// The JSON Schema keyword that failed (`maxLength`, `pattern`, `required`, `type`, ...).
+    pub code: String,
+    /// What is wrong, for a person; never echoes the rejected value.
+    pub message: String,
+}
+
+/// A request that failed before the handler's own logic ran.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// HTTP status code (400 or 413).
+    pub status: u16,
+    /// Stable machine-readable code, one of [`codes`].
+    pub code: String,
+    /// A sentence for a person.
+    pub message: String,
+    /// One entry per bad property; empty when the request as a whole is unreadable.
+    pub details: Vec<Detail>,
+}
+
+impl Rejection {
+    /// A 400 `validation_error` listing `details`.
+    pub fn validation(details: Vec<Detail>) -> Self {
+        let message = match details.as_slice() {
+            [one] => format!("invalid request: {}: {}", one.property, one.message),
+            many => format!("invalid request: {} properties are invalid", many.len()),
+        };
+        Self { status: 400, code: codes::VALIDATION_ERROR.to_string(), message, details }
+    }
+
+    /// A 400 `malformed_request`.
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            code: codes::MALFORMED_REQUEST.to_string(),
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Maps an error dropshot raised while reading the request.
+    pub fn from_http_error(error: &HttpError) -> Self {
+        let status = error.status_code.as_u16();
+        let code = match status {
+            413 => codes::PAYLOAD_TOO_LARGE,
+            _ => codes::MALFORMED_REQUEST,
+        };
+        Self {
+            status,
+            code: error.error_code.clone().unwrap_or_else(|| code.to_string()),
+            message: error.external_message.clone(),
+            details: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.code, self.status, self.message)
+    }
+}
+
+impl std::error::Error for Rejection {}
