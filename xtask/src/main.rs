@@ -92,3 +92,21 @@ fn settings() -> codegen::Settings {
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `cargo test` fails when a generated file is stale, as `cargo xtask check` does.
+    #[test]
+    fn generated_files_are_fresh() {
+        let root = workspace_root();
+        let mut stale = Vec::new();
+        for (path, contents) in connect_files(&root).expect("the spec generates") {
+            if let Outcome::Stale(diff) = ensure_file_contents(&path, &contents, Mode::Verify).unwrap() {
+                stale.push(format!("{}\n{diff}", path.display()));
+            }
+        }
+        assert!(stale.is_empty(), "stale generated files (run `cargo xtask generate`):\n{}", stale.join("\n"));
+    }
+}

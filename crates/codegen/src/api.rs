@@ -27,7 +27,7 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
     let mut methods = Vec::new();
     let mut body_types: Vec<String> = Vec::new();
     for op in &api.operations {
-        let (op_items, method) = operation(spec, op, &types);
+        let (op_items, method) = operation(op, &types);
         items.extend(op_items);
         methods.push(method);
         if let Some(body) = &op.body {
@@ -166,17 +166,9 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
                 Ok(JsonBody(::spec_runtime::read_json_body(rqctx, request, T::validator()).await))
             }
 
+            /// Described exactly as dropshot describes a `TypedBody` of the same type.
             fn metadata(content_type: ::dropshot::ApiEndpointBodyContentType) -> ::dropshot::ExtractorMetadata {
-                fn subschema<T: ::schemars::JsonSchema>(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
-                    generator.subschema_for::<T>()
-                }
-                let body = ::dropshot::ApiEndpointParameter::new_body(
-                    content_type,
-                    true,
-                    ::dropshot::ApiSchemaGenerator::Gen { name: T::schema_name, schema: subschema::<T> },
-                    ::std::vec::Vec::new(),
-                );
-                ::dropshot::ExtractorMetadata { extension_mode: ::dropshot::ExtensionMode::None, parameters: vec![body] }
+                <::dropshot::TypedBody<T> as ::dropshot::ExclusiveExtractor>::metadata(content_type)
             }
         }
 
@@ -195,7 +187,7 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
 }
 
 /// The items (parameter structs) and the trait method for one operation.
-fn operation(spec: &Spec, op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
+fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
     let base = op.id.to_upper_camel_case();
     let mut items = Vec::new();
     let mut args = Vec::new();
@@ -225,7 +217,7 @@ fn operation(spec: &Spec, op: &Operation, types: &TokenStream) -> (Vec<TokenStre
             continue;
         }
         let name = format_ident!("{base}{suffix}");
-        items.push(param_set(spec, op, &name, location, &params, types));
+        items.push(param_set(op, &name, location, &params, types));
         let arg = format_ident!("{arg}");
         args.push(quote! { #arg: ::spec_runtime::Params<#name> });
     }
@@ -293,8 +285,10 @@ fn operation(spec: &Spec, op: &Operation, types: &TokenStream) -> (Vec<TokenStre
 }
 
 /// A query or header parameter struct with its `ParamSet` impl and validators.
+///
+/// The struct's `JsonSchema` is what dropshot describes in the derived document: each field's
+/// schema comes from its Rust type with the spec's constraints merged on top (`schema_with`).
 fn param_set(
-    spec: &Spec,
     op: &Operation,
     name: &Ident,
     location: Location,
@@ -303,33 +297,42 @@ fn param_set(
 ) -> TokenStream {
     let loc = location.as_str();
     let loc_variant = match location {
-        Location::Query => quote! { ::dropshot::ApiEndpointParameterLocation::Query },
-        _ => quote! { ::dropshot::ApiEndpointParameterLocation::Header },
+        Location::Query => quote! { ::spec_runtime::ParamLocation::Query },
+        _ => quote! { ::spec_runtime::ParamLocation::Header },
     };
+    let prefix = format!("{}_{loc}", op.fn_name);
     let mut fields = Vec::new();
     let mut reads = Vec::new();
     let mut inits = Vec::new();
-    let mut metadata = Vec::new();
+    let mut helpers = Vec::new();
     for param in params {
         let field = field_ident(&param.name);
+        let field_name = field.to_string().trim_start_matches("r#").to_string();
+        let schema_fn = format_ident!("{prefix}_{field_name}_schema");
+        let schema_fn_path = schema_fn.to_string();
         let wire = &param.name;
         let doc = doc_attr(param.description.as_deref());
-        let default = param.schema.get("default").map(|d| raw_string(&d.to_string()));
-        let description = match &param.description {
-            Some(d) => quote! { Some(#d) },
-            None => quote! { None },
-        };
         let required = param.required;
         match &param.ty {
             ParamType::Array(item) => {
                 let item_ty = rust_type(item, types);
                 let items_schema = param.schema.get("items").cloned().unwrap_or(Value::Null);
-                let item_validator = raw_string(&json_schema::standalone(&spec.raw, &items_schema).to_string());
+                let item_validator = raw_string(&json_schema::convert(&items_schema).to_string());
                 let array_only = without(&param.schema, &["items"]);
-                let array_validator = raw_string(&json_schema::standalone(&spec.raw, &array_only).to_string());
+                let array_validator = raw_string(&json_schema::convert(&array_only).to_string());
                 let item_constraints = raw_string(&constraints(&items_schema).to_string());
                 let array_constraints = raw_string(&constraints(&param.schema).to_string());
-                fields.push(quote! { #doc pub #field: ::std::vec::Vec<#item_ty>, });
+                fields.push(quote! {
+                    #doc
+                    #[serde(rename = #wire, default)]
+                    #[schemars(schema_with = #schema_fn_path)]
+                    pub #field: ::std::vec::Vec<#item_ty>,
+                });
+                helpers.push(quote! {
+                    fn #schema_fn(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                        ::spec_runtime::param_schema::<#item_ty>(generator, #item_constraints, Some(#array_constraints))
+                    }
+                });
                 reads.push(quote! {
                     let #field = {
                         static ITEM: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> =
@@ -340,14 +343,16 @@ fn param_set(
                     };
                 });
                 inits.push(quote! { #field, });
-                metadata.push(quote! {
-                    ::spec_runtime::param_metadata::<#item_ty>(#loc_variant, #wire, #description, #required, #item_constraints, Some(#array_constraints))
-                });
             }
             ty => {
                 let inner = rust_type(ty, types);
-                let validator = raw_string(&json_schema::standalone(&spec.raw, &param.schema).to_string());
+                let validator = raw_string(&json_schema::convert(&param.schema).to_string());
                 let param_constraints = raw_string(&constraints(&param.schema).to_string());
+                helpers.push(quote! {
+                    fn #schema_fn(generator: &mut ::schemars::r#gen::SchemaGenerator) -> ::schemars::schema::Schema {
+                        ::spec_runtime::param_schema::<#inner>(generator, #param_constraints, None)
+                    }
+                });
                 reads.push(quote! {
                     let #field = {
                         static VALIDATOR: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> =
@@ -355,44 +360,62 @@ fn param_set(
                         reader.single::<#inner>(#loc, #wire, #required, &VALIDATOR)
                     };
                 });
-                match (required, default) {
-                    (true, _) => {
-                        fields.push(quote! { #doc pub #field: #inner, });
+                let default = param.schema.get("default").filter(|_| !required).map(|d| raw_string(&d.to_string()));
+                match default {
+                    _ if required => {
+                        fields.push(quote! {
+                            #doc
+                            #[serde(rename = #wire)]
+                            #[schemars(schema_with = #schema_fn_path)]
+                            pub #field: #inner,
+                        });
                         inits.push(quote! { #field: #field?, });
                     }
-                    (false, Some(default)) => {
-                        fields.push(quote! { #doc pub #field: #inner, });
-                        inits.push(quote! {
-                            #field: #field.unwrap_or_else(|| ::spec_runtime::serde_json::from_str(#default).expect("the spec's default parses")),
+                    Some(default) => {
+                        let default_fn = format_ident!("{prefix}_{field_name}_default");
+                        let default_fn_path = default_fn.to_string();
+                        helpers.push(quote! {
+                            fn #default_fn() -> #inner {
+                                ::spec_runtime::serde_json::from_str(#default).expect("the spec's default parses")
+                            }
                         });
+                        fields.push(quote! {
+                            #doc
+                            #[serde(rename = #wire, default = #default_fn_path)]
+                            #[schemars(schema_with = #schema_fn_path)]
+                            pub #field: #inner,
+                        });
+                        inits.push(quote! { #field: #field.unwrap_or_else(#default_fn), });
                     }
-                    (false, None) => {
-                        fields.push(quote! { #doc pub #field: ::std::option::Option<#inner>, });
+                    None => {
+                        fields.push(quote! {
+                            #doc
+                            #[serde(rename = #wire, default)]
+                            #[schemars(schema_with = #schema_fn_path)]
+                            pub #field: ::std::option::Option<#inner>,
+                        });
                         inits.push(quote! { #field, });
                     }
                 }
-                metadata.push(quote! {
-                    ::spec_runtime::param_metadata::<#inner>(#loc_variant, #wire, #description, #required, #param_constraints, None)
-                });
             }
         }
     }
     let doc = format!("The {loc} parameters of `{}`.", op.id);
     quote! {
         #[doc = #doc]
-        #[derive(Clone, Debug)]
+        #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
         pub struct #name { #(#fields)* }
 
         impl ::spec_runtime::ParamSet for #name {
+            const LOCATION: ::spec_runtime::ParamLocation = #loc_variant;
+
             fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
                 #(#reads)*
                 Some(Self { #(#inits)* })
             }
-
-            fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-                vec![#(#metadata),*]
-            }
         }
+
+        #(#helpers)*
     }
 }
 

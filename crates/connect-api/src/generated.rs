@@ -3,323 +3,496 @@
 /// Every component schema of the spec as JSON Schema (draft 4) `definitions`: what request
 /// bodies and parameters are validated against.
 pub const SCHEMA_DEFINITIONS: &str = r##"{
-  "AddUserToCustomerRequest": {
-    "additionalProperties": false,
-    "description": "The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n",
-    "properties": {
-      "role": {
-        "$ref": "#/definitions/CustomerUserRole"
-      },
-      "userId": {
-        "description": "The `userId` of a user of the caller's tenant.",
-        "format": "uuid",
-        "type": "string"
-      }
-    },
-    "required": [
-      "userId"
+  "CustomerType": {
+    "description": "Whether a customer is a private person or an organisation.",
+    "type": "string",
+    "enum": [
+      "CONSUMER",
+      "BUSINESS"
+    ]
+  },
+  "CustomerUserRole": {
+    "description": "The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n",
+    "type": "string",
+    "enum": [
+      "MEMBER",
+      "MANAGER",
+      "ADMIN"
     ],
-    "type": "object"
+    "default": "MEMBER"
+  },
+  "BillingMethod": {
+    "description": "How invoices are delivered.",
+    "type": "string",
+    "enum": [
+      "EMAIL_INVOICE",
+      "PAPER_INVOICE"
+    ]
+  },
+  "SortDirection": {
+    "description": "The direction of a list's order.",
+    "type": "string",
+    "enum": [
+      "ASC",
+      "DESC"
+    ]
+  },
+  "Metadata": {
+    "description": "Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n",
+    "type": "object",
+    "additionalProperties": {
+      "type": "string",
+      "maxLength": 512
+    },
+    "maxProperties": 50
+  },
+  "Contact": {
+    "description": "How to reach a customer.",
+    "type": "object",
+    "properties": {
+      "email": {
+        "description": "Contact email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "Contact phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      }
+    }
   },
   "Address": {
     "description": "A postal address.",
-    "properties": {
-      "attention": {
-        "description": "The person or department the post is for.",
-        "maxLength": 200,
-        "type": "string"
-      },
-      "city": {
-        "description": "City or town.",
-        "maxLength": 200,
-        "type": "string"
-      },
-      "country": {
-        "description": "ISO 3166-1 alpha-2 country code, for example `US` or `SE`.",
-        "pattern": "^[A-Z]{2}$",
-        "type": "string"
-      },
-      "region": {
-        "description": "Region or county.",
-        "maxLength": 200,
-        "type": "string"
-      },
-      "state": {
-        "description": "State, where the country has them.",
-        "maxLength": 200,
-        "type": "string"
-      },
-      "street1": {
-        "description": "First street line.",
-        "maxLength": 200,
-        "type": "string"
-      },
-      "street2": {
-        "description": "Second street line.",
-        "maxLength": 200,
-        "type": "string"
-      },
-      "zip": {
-        "description": "Postal code.",
-        "maxLength": 200,
-        "type": "string"
-      }
-    },
+    "type": "object",
     "required": [
       "street1",
       "city",
       "zip",
       "country"
     ],
-    "type": "object"
+    "properties": {
+      "street1": {
+        "description": "First street line.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "street2": {
+        "description": "Second street line.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "city": {
+        "description": "City or town.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "zip": {
+        "description": "Postal code.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "country": {
+        "description": "ISO 3166-1 alpha-2 country code, for example `US` or `SE`.",
+        "type": "string",
+        "pattern": "^[A-Z]{2}$"
+      },
+      "state": {
+        "description": "State, where the country has them.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "region": {
+        "description": "Region or county.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "attention": {
+        "description": "The person or department the post is for.",
+        "type": "string",
+        "maxLength": 200
+      }
+    }
   },
   "Billing": {
     "description": "How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n",
+    "type": "object",
+    "required": [
+      "method"
+    ],
     "properties": {
+      "method": {
+        "$ref": "#/definitions/BillingMethod"
+      },
+      "email": {
+        "description": "Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
       "address": {
         "$ref": "#/definitions/Address"
+      },
+      "currency": {
+        "description": "ISO 4217 currency code, for example `USD` or `SEK`.",
+        "type": "string",
+        "pattern": "^[A-Z]{3}$"
+      },
+      "defaultPaymentProfileId": {
+        "description": "The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n",
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 64
       },
       "autoPay": {
         "description": "Whether invoices are charged to the default payment profile automatically.",
         "type": "boolean"
-      },
-      "currency": {
-        "description": "ISO 4217 currency code, for example `USD` or `SEK`.",
-        "pattern": "^[A-Z]{3}$",
-        "type": "string"
-      },
-      "defaultPaymentProfileId": {
-        "description": "The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n",
-        "maxLength": 64,
-        "type": [
-          "string",
-          "null"
-        ]
-      },
-      "email": {
-        "description": "Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
-      },
-      "method": {
-        "$ref": "#/definitions/BillingMethod"
       }
-    },
-    "required": [
-      "method"
-    ],
-    "type": "object"
+    }
   },
-  "BillingMethod": {
-    "description": "How invoices are delivered.",
-    "enum": [
-      "EMAIL_INVOICE",
-      "PAPER_INVOICE"
-    ],
-    "type": "string"
-  },
-  "Contact": {
-    "description": "How to reach a customer.",
+  "Shipping": {
+    "description": "Where and to whom goods (for example SIM cards) are shipped.",
+    "type": "object",
     "properties": {
-      "email": {
-        "description": "Contact email address.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
+      "name": {
+        "description": "The recipient's name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
       },
       "msisdn": {
-        "description": "Contact phone number in E.164 form, for example `+15551234567`.",
+        "description": "The recipient's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
         "format": "phone",
-        "pattern": "^\\+[1-9][0-9]{1,14}$",
-        "type": "string"
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "address": {
+        "$ref": "#/definitions/Address"
+      },
+      "instructions": {
+        "description": "Free-text delivery instructions.",
+        "type": "string",
+        "maxLength": 1000
       }
-    },
-    "type": "object"
+    }
   },
-  "CreateCustomerRequest": {
-    "additionalProperties": false,
-    "description": "The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n",
-    "properties": {
-      "billing": {
-        "$ref": "#/definitions/Billing"
-      },
-      "contact": {
-        "$ref": "#/definitions/Contact"
-      },
-      "contactPersonUserId": {
-        "description": "The `userId` of the contact person; the contact person is linked as a user too.\n",
-        "format": "uuid",
-        "type": "string"
-      },
-      "customerType": {
-        "$ref": "#/definitions/CustomerType"
-      },
-      "identity": {
-        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
-        "maxLength": 64,
-        "type": "string"
-      },
-      "metadata": {
-        "$ref": "#/definitions/Metadata"
-      },
-      "name": {
-        "description": "The customer's name (a person's or an organisation's).",
-        "maxLength": 200,
-        "minLength": 1,
-        "type": "string"
-      },
-      "preferredLocale": {
-        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
-        "maxLength": 35,
-        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        "type": "string"
-      },
-      "referenceId": {
-        "description": "The caller's own id for the customer; unique per tenant among customers.",
-        "maxLength": 255,
-        "minLength": 1,
-        "type": "string"
-      },
-      "shipping": {
-        "$ref": "#/definitions/Shipping"
-      },
-      "userIds": {
-        "description": "Users to link to the new customer, with role `MEMBER`.",
-        "items": {
-          "format": "uuid",
-          "type": "string"
-        },
-        "maxItems": 100,
-        "type": "array",
-        "uniqueItems": true
-      }
-    },
+  "Sort": {
+    "description": "The order of a list.",
+    "type": "object",
     "required": [
-      "customerType",
+      "key",
+      "direction"
+    ],
+    "properties": {
+      "key": {
+        "description": "The field the list is ordered by; currently always `createdAt`.",
+        "type": "string"
+      },
+      "direction": {
+        "$ref": "#/definitions/SortDirection"
+      }
+    }
+  },
+  "Pagination": {
+    "description": "Where a page sits in the whole list.",
+    "type": "object",
+    "required": [
+      "total",
+      "limit",
+      "offset",
+      "sort"
+    ],
+    "properties": {
+      "total": {
+        "description": "The number of items in the whole list.",
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0
+      },
+      "limit": {
+        "description": "The `limit` the page was taken with.",
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0
+      },
+      "offset": {
+        "description": "The `offset` the page was taken with.",
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0
+      },
+      "sort": {
+        "$ref": "#/definitions/Sort"
+      }
+    }
+  },
+  "CustomerRef": {
+    "description": "A customer a user is linked to, as seen from the user.",
+    "type": "object",
+    "required": [
+      "customerId",
       "name"
     ],
-    "type": "object"
-  },
-  "CreateUserRequest": {
-    "additionalProperties": false,
-    "description": "The fields of a new user.",
     "properties": {
-      "email": {
-        "description": "The user's email address.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
+      "customerId": {
+        "description": "The customer's id.",
+        "type": "string",
+        "format": "uuid"
       },
-      "identity": {
-        "description": "Personal identity number; its meaning depends on the country.",
-        "maxLength": 64,
-        "type": "string"
-      },
-      "metadata": {
-        "$ref": "#/definitions/Metadata"
-      },
-      "msisdn": {
-        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
-        "format": "phone",
-        "pattern": "^\\+[1-9][0-9]{1,14}$",
-        "type": "string"
+      "name": {
+        "description": "The customer's name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      }
+    }
+  },
+  "User": {
+    "description": "A person who uses the platform, possibly linked to several customers.",
+    "type": "object",
+    "required": [
+      "userId",
+      "name",
+      "customerIds",
+      "customers",
+      "createdAt",
+      "updatedAt",
+      "metadata"
+    ],
+    "properties": {
+      "userId": {
+        "description": "Server-assigned id (UUID v4).",
+        "type": "string",
+        "format": "uuid"
       },
       "name": {
         "description": "The user's full name.",
-        "maxLength": 200,
+        "type": "string",
         "minLength": 1,
-        "type": "string"
+        "maxLength": 200
+      },
+      "email": {
+        "description": "The user's email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "identity": {
+        "description": "Personal identity number; its meaning depends on the country.",
+        "type": "string",
+        "maxLength": 64
       },
       "referenceId": {
         "description": "The caller's own id for the user; unique per tenant among users.",
-        "maxLength": 255,
+        "type": "string",
         "minLength": 1,
-        "type": "string"
-      }
-    },
-    "required": [
-      "name"
-    ],
-    "type": "object"
-  },
-  "Customer": {
-    "description": "A consumer or business account that is billed, with its linked users.",
-    "properties": {
-      "billing": {
-        "$ref": "#/definitions/Billing"
+        "maxLength": 255
       },
-      "contact": {
-        "$ref": "#/definitions/Contact"
+      "customerIds": {
+        "description": "The ids of the customers the user is linked to.",
+        "type": "array",
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        }
       },
-      "contactPerson": {
-        "$ref": "#/definitions/CustomerUser"
-      },
-      "contactPersonUserId": {
-        "description": "The `userId` of the customer's contact person, who is also a linked user.",
-        "format": "uuid",
-        "type": "string"
+      "customers": {
+        "description": "The customers the user is linked to.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/CustomerRef"
+        }
       },
       "createdAt": {
-        "description": "When the customer was created (RFC 3339, UTC).",
-        "format": "date-time",
-        "type": "string"
+        "description": "When the user was created (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
       },
-      "customerId": {
-        "description": "Server-assigned id (UUID v4).",
-        "format": "uuid",
-        "type": "string"
-      },
-      "customerType": {
-        "$ref": "#/definitions/CustomerType"
-      },
-      "humanReadableId": {
-        "description": "Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n",
-        "pattern": "^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$",
-        "type": "string"
-      },
-      "identity": {
-        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
-        "maxLength": 64,
-        "type": "string"
+      "updatedAt": {
+        "description": "When the user was last changed (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
       },
       "metadata": {
         "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "UserPage": {
+    "description": "One page of users.",
+    "type": "object",
+    "required": [
+      "items",
+      "pagination"
+    ],
+    "properties": {
+      "items": {
+        "description": "The users on this page.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/User"
+        }
       },
+      "pagination": {
+        "$ref": "#/definitions/Pagination"
+      }
+    }
+  },
+  "CreateUserRequest": {
+    "description": "The fields of a new user.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name"
+    ],
+    "properties": {
       "name": {
-        "description": "The customer's name (a person's or an organisation's).",
-        "maxLength": 200,
+        "description": "The user's full name.",
+        "type": "string",
         "minLength": 1,
-        "type": "string"
+        "maxLength": 200
       },
-      "preferredLocale": {
-        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
-        "maxLength": 35,
-        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        "type": "string"
+      "email": {
+        "description": "The user's email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "identity": {
+        "description": "Personal identity number; its meaning depends on the country.",
+        "type": "string",
+        "maxLength": 64
       },
       "referenceId": {
-        "description": "The caller's own id for the customer; unique per tenant among customers.",
-        "maxLength": 255,
+        "description": "The caller's own id for the user; unique per tenant among users.",
+        "type": "string",
         "minLength": 1,
-        "type": "string"
+        "maxLength": 255
       },
-      "shipping": {
-        "$ref": "#/definitions/Shipping"
-      },
-      "updatedAt": {
-        "description": "When the customer was last changed (RFC 3339, UTC).",
-        "format": "date-time",
-        "type": "string"
-      },
-      "users": {
-        "description": "The users linked to the customer, with their roles.",
-        "items": {
-          "$ref": "#/definitions/CustomerUser"
-        },
-        "type": "array"
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
       }
-    },
+    }
+  },
+  "UpdateUserRequest": {
+    "description": "The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "description": "The user's full name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "email": {
+        "description": "The user's email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "identity": {
+        "description": "Personal identity number; its meaning depends on the country.",
+        "type": "string",
+        "maxLength": 64
+      },
+      "referenceId": {
+        "description": "The caller's own id for the user; unique per tenant among users.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "VerifyUserExistsRequest": {
+    "description": "The fields to look a user up by; at least one must be given.",
+    "type": "object",
+    "additionalProperties": false,
+    "minProperties": 1,
+    "properties": {
+      "email": {
+        "description": "An email address to look for.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "A phone number in E.164 form to look for, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      }
+    }
+  },
+  "VerifyUserExistsResponse": {
+    "description": "Whether a matching user exists in the caller's tenant.",
+    "type": "object",
+    "required": [
+      "exists"
+    ],
+    "properties": {
+      "exists": {
+        "description": "`true` when a user of the tenant matches.",
+        "type": "boolean"
+      },
+      "description": {
+        "description": "A human-readable explanation of the answer.",
+        "type": "string"
+      }
+    }
+  },
+  "CustomerUser": {
+    "description": "A user linked to a customer, as seen from the customer.",
+    "type": "object",
+    "required": [
+      "userId",
+      "name"
+    ],
+    "properties": {
+      "userId": {
+        "description": "The user's id.",
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "description": "The user's full name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "role": {
+        "$ref": "#/definitions/CustomerUserRole"
+      }
+    }
+  },
+  "Customer": {
+    "description": "A consumer or business account that is billed, with its linked users.",
+    "type": "object",
     "required": [
       "customerId",
       "customerType",
@@ -330,123 +503,272 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "updatedAt",
       "metadata"
     ],
-    "type": "object"
+    "properties": {
+      "customerId": {
+        "description": "Server-assigned id (UUID v4).",
+        "type": "string",
+        "format": "uuid"
+      },
+      "customerType": {
+        "$ref": "#/definitions/CustomerType"
+      },
+      "name": {
+        "description": "The customer's name (a person's or an organisation's).",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "contact": {
+        "$ref": "#/definitions/Contact"
+      },
+      "identity": {
+        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
+        "type": "string",
+        "maxLength": 64
+      },
+      "preferredLocale": {
+        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+      },
+      "humanReadableId": {
+        "description": "Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n",
+        "type": "string",
+        "pattern": "^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$"
+      },
+      "referenceId": {
+        "description": "The caller's own id for the customer; unique per tenant among customers.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "billing": {
+        "$ref": "#/definitions/Billing"
+      },
+      "users": {
+        "description": "The users linked to the customer, with their roles.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/CustomerUser"
+        }
+      },
+      "contactPersonUserId": {
+        "description": "The `userId` of the customer's contact person, who is also a linked user.",
+        "type": "string",
+        "format": "uuid"
+      },
+      "contactPerson": {
+        "$ref": "#/definitions/CustomerUser"
+      },
+      "shipping": {
+        "$ref": "#/definitions/Shipping"
+      },
+      "createdAt": {
+        "description": "When the customer was created (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "updatedAt": {
+        "description": "When the customer was last changed (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
   },
   "CustomerPage": {
     "description": "One page of customers.",
-    "properties": {
-      "items": {
-        "description": "The customers on this page.",
-        "items": {
-          "$ref": "#/definitions/Customer"
-        },
-        "type": "array"
-      },
-      "pagination": {
-        "$ref": "#/definitions/Pagination"
-      }
-    },
+    "type": "object",
     "required": [
       "items",
       "pagination"
     ],
-    "type": "object"
-  },
-  "CustomerRef": {
-    "description": "A customer a user is linked to, as seen from the user.",
     "properties": {
-      "customerId": {
-        "description": "The customer's id.",
-        "format": "uuid",
-        "type": "string"
+      "items": {
+        "description": "The customers on this page.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/Customer"
+        }
       },
-      "name": {
-        "description": "The customer's name.",
-        "maxLength": 200,
-        "minLength": 1,
-        "type": "string"
+      "pagination": {
+        "$ref": "#/definitions/Pagination"
       }
-    },
+    }
+  },
+  "CreateCustomerRequest": {
+    "description": "The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n",
+    "type": "object",
+    "additionalProperties": false,
     "required": [
-      "customerId",
+      "customerType",
       "name"
     ],
-    "type": "object"
+    "properties": {
+      "customerType": {
+        "$ref": "#/definitions/CustomerType"
+      },
+      "name": {
+        "description": "The customer's name (a person's or an organisation's).",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "contact": {
+        "$ref": "#/definitions/Contact"
+      },
+      "billing": {
+        "$ref": "#/definitions/Billing"
+      },
+      "userIds": {
+        "description": "Users to link to the new customer, with role `MEMBER`.",
+        "type": "array",
+        "maxItems": 100,
+        "uniqueItems": true,
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "contactPersonUserId": {
+        "description": "The `userId` of the contact person; the contact person is linked as a user too.\n",
+        "type": "string",
+        "format": "uuid"
+      },
+      "identity": {
+        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
+        "type": "string",
+        "maxLength": 64
+      },
+      "preferredLocale": {
+        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+      },
+      "referenceId": {
+        "description": "The caller's own id for the customer; unique per tenant among customers.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "shipping": {
+        "$ref": "#/definitions/Shipping"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
   },
-  "CustomerType": {
-    "description": "Whether a customer is a private person or an organisation.",
-    "enum": [
-      "CONSUMER",
-      "BUSINESS"
-    ],
-    "type": "string"
-  },
-  "CustomerUser": {
-    "description": "A user linked to a customer, as seen from the customer.",
+  "UpdateCustomerRequest": {
+    "description": "The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n",
+    "type": "object",
+    "additionalProperties": false,
     "properties": {
       "name": {
-        "description": "The user's full name.",
-        "maxLength": 200,
+        "description": "The customer's name (a person's or an organisation's).",
+        "type": "string",
         "minLength": 1,
-        "type": "string"
+        "maxLength": 200
+      },
+      "identity": {
+        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
+        "type": "string",
+        "maxLength": 64
+      },
+      "preferredLocale": {
+        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+      },
+      "contact": {
+        "$ref": "#/definitions/Contact"
+      },
+      "billing": {
+        "$ref": "#/definitions/Billing"
+      },
+      "shipping": {
+        "$ref": "#/definitions/Shipping"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "UpdateBillingRequest": {
+    "description": "A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "method"
+    ],
+    "properties": {
+      "method": {
+        "$ref": "#/definitions/BillingMethod"
+      },
+      "email": {
+        "description": "Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "address": {
+        "$ref": "#/definitions/Address"
+      },
+      "currency": {
+        "description": "ISO 4217 currency code, for example `USD` or `SEK`.",
+        "type": "string",
+        "pattern": "^[A-Z]{3}$"
+      },
+      "defaultPaymentProfileId": {
+        "description": "The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n",
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 64
+      },
+      "autoPay": {
+        "description": "Whether invoices are charged to the default payment profile automatically.",
+        "type": "boolean"
+      }
+    }
+  },
+  "AddUserToCustomerRequest": {
+    "description": "The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "userId"
+    ],
+    "properties": {
+      "userId": {
+        "description": "The `userId` of a user of the caller's tenant.",
+        "type": "string",
+        "format": "uuid"
       },
       "role": {
         "$ref": "#/definitions/CustomerUserRole"
-      },
-      "userId": {
-        "description": "The user's id.",
-        "format": "uuid",
-        "type": "string"
       }
-    },
-    "required": [
-      "userId",
-      "name"
-    ],
-    "type": "object"
-  },
-  "CustomerUserRole": {
-    "default": "MEMBER",
-    "description": "The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n",
-    "enum": [
-      "MEMBER",
-      "MANAGER",
-      "ADMIN"
-    ],
-    "type": "string"
-  },
-  "Error": {
-    "description": "The body of every 4xx and 5xx response.",
-    "properties": {
-      "code": {
-        "description": "A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n",
-        "type": "string"
-      },
-      "details": {
-        "description": "One entry per problem, for `validation_error` in particular.",
-        "items": {
-          "$ref": "#/definitions/ErrorDetail"
-        },
-        "type": "array"
-      },
-      "message": {
-        "description": "A human-readable description of the error.",
-        "type": "string"
-      },
-      "requestId": {
-        "description": "The id of the request, to quote when asking for support.",
-        "type": "string"
-      }
-    },
-    "required": [
-      "code",
-      "message"
-    ],
-    "type": "object"
+    }
   },
   "ErrorDetail": {
     "description": "One problem with one part of the request.",
+    "type": "object",
+    "required": [
+      "property",
+      "code",
+      "message"
+    ],
     "properties": {
+      "property": {
+        "description": "Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n",
+        "type": "string"
+      },
       "code": {
         "description": "A stable, machine-readable code for the problem, for example `format` or\n`required`.\n",
         "type": "string"
@@ -454,359 +776,37 @@ pub const SCHEMA_DEFINITIONS: &str = r##"{
       "message": {
         "description": "A human-readable description of the problem.",
         "type": "string"
-      },
-      "property": {
-        "description": "Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n",
-        "type": "string"
       }
-    },
+    }
+  },
+  "Error": {
+    "description": "The body of every 4xx and 5xx response.",
+    "type": "object",
     "required": [
-      "property",
       "code",
       "message"
     ],
-    "type": "object"
-  },
-  "Metadata": {
-    "additionalProperties": {
-      "maxLength": 512,
-      "type": "string"
-    },
-    "description": "Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n",
-    "maxProperties": 50,
-    "type": "object"
-  },
-  "Pagination": {
-    "description": "Where a page sits in the whole list.",
     "properties": {
-      "limit": {
-        "description": "The `limit` the page was taken with.",
-        "format": "int64",
-        "minimum": 0,
-        "type": "integer"
-      },
-      "offset": {
-        "description": "The `offset` the page was taken with.",
-        "format": "int64",
-        "minimum": 0,
-        "type": "integer"
-      },
-      "sort": {
-        "$ref": "#/definitions/Sort"
-      },
-      "total": {
-        "description": "The number of items in the whole list.",
-        "format": "int64",
-        "minimum": 0,
-        "type": "integer"
-      }
-    },
-    "required": [
-      "total",
-      "limit",
-      "offset",
-      "sort"
-    ],
-    "type": "object"
-  },
-  "Shipping": {
-    "description": "Where and to whom goods (for example SIM cards) are shipped.",
-    "properties": {
-      "address": {
-        "$ref": "#/definitions/Address"
-      },
-      "instructions": {
-        "description": "Free-text delivery instructions.",
-        "maxLength": 1000,
+      "code": {
+        "description": "A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n",
         "type": "string"
       },
-      "msisdn": {
-        "description": "The recipient's phone number in E.164 form, for example `+15551234567`.",
-        "format": "phone",
-        "pattern": "^\\+[1-9][0-9]{1,14}$",
+      "message": {
+        "description": "A human-readable description of the error.",
         "type": "string"
       },
-      "name": {
-        "description": "The recipient's name.",
-        "maxLength": 200,
-        "minLength": 1,
-        "type": "string"
-      }
-    },
-    "type": "object"
-  },
-  "Sort": {
-    "description": "The order of a list.",
-    "properties": {
-      "direction": {
-        "$ref": "#/definitions/SortDirection"
-      },
-      "key": {
-        "description": "The field the list is ordered by; currently always `createdAt`.",
-        "type": "string"
-      }
-    },
-    "required": [
-      "key",
-      "direction"
-    ],
-    "type": "object"
-  },
-  "SortDirection": {
-    "description": "The direction of a list's order.",
-    "enum": [
-      "ASC",
-      "DESC"
-    ],
-    "type": "string"
-  },
-  "UpdateBillingRequest": {
-    "additionalProperties": false,
-    "description": "A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n",
-    "properties": {
-      "address": {
-        "$ref": "#/definitions/Address"
-      },
-      "autoPay": {
-        "description": "Whether invoices are charged to the default payment profile automatically.",
-        "type": "boolean"
-      },
-      "currency": {
-        "description": "ISO 4217 currency code, for example `USD` or `SEK`.",
-        "pattern": "^[A-Z]{3}$",
-        "type": "string"
-      },
-      "defaultPaymentProfileId": {
-        "description": "The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n",
-        "maxLength": 64,
-        "type": [
-          "string",
-          "null"
-        ]
-      },
-      "email": {
-        "description": "Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
-      },
-      "method": {
-        "$ref": "#/definitions/BillingMethod"
-      }
-    },
-    "required": [
-      "method"
-    ],
-    "type": "object"
-  },
-  "UpdateCustomerRequest": {
-    "additionalProperties": false,
-    "description": "The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n",
-    "properties": {
-      "billing": {
-        "$ref": "#/definitions/Billing"
-      },
-      "contact": {
-        "$ref": "#/definitions/Contact"
-      },
-      "identity": {
-        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
-        "maxLength": 64,
-        "type": "string"
-      },
-      "metadata": {
-        "$ref": "#/definitions/Metadata"
-      },
-      "name": {
-        "description": "The customer's name (a person's or an organisation's).",
-        "maxLength": 200,
-        "minLength": 1,
-        "type": "string"
-      },
-      "preferredLocale": {
-        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
-        "maxLength": 35,
-        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-        "type": "string"
-      },
-      "shipping": {
-        "$ref": "#/definitions/Shipping"
-      }
-    },
-    "type": "object"
-  },
-  "UpdateUserRequest": {
-    "additionalProperties": false,
-    "description": "The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n",
-    "properties": {
-      "email": {
-        "description": "The user's email address.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
-      },
-      "identity": {
-        "description": "Personal identity number; its meaning depends on the country.",
-        "maxLength": 64,
-        "type": "string"
-      },
-      "metadata": {
-        "$ref": "#/definitions/Metadata"
-      },
-      "msisdn": {
-        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
-        "format": "phone",
-        "pattern": "^\\+[1-9][0-9]{1,14}$",
-        "type": "string"
-      },
-      "name": {
-        "description": "The user's full name.",
-        "maxLength": 200,
-        "minLength": 1,
-        "type": "string"
-      },
-      "referenceId": {
-        "description": "The caller's own id for the user; unique per tenant among users.",
-        "maxLength": 255,
-        "minLength": 1,
-        "type": "string"
-      }
-    },
-    "type": "object"
-  },
-  "User": {
-    "description": "A person who uses the platform, possibly linked to several customers.",
-    "properties": {
-      "createdAt": {
-        "description": "When the user was created (RFC 3339, UTC).",
-        "format": "date-time",
-        "type": "string"
-      },
-      "customerIds": {
-        "description": "The ids of the customers the user is linked to.",
+      "details": {
+        "description": "One entry per problem, for `validation_error` in particular.",
+        "type": "array",
         "items": {
-          "format": "uuid",
-          "type": "string"
-        },
-        "type": "array"
+          "$ref": "#/definitions/ErrorDetail"
+        }
       },
-      "customers": {
-        "description": "The customers the user is linked to.",
-        "items": {
-          "$ref": "#/definitions/CustomerRef"
-        },
-        "type": "array"
-      },
-      "email": {
-        "description": "The user's email address.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
-      },
-      "identity": {
-        "description": "Personal identity number; its meaning depends on the country.",
-        "maxLength": 64,
-        "type": "string"
-      },
-      "metadata": {
-        "$ref": "#/definitions/Metadata"
-      },
-      "msisdn": {
-        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
-        "format": "phone",
-        "pattern": "^\\+[1-9][0-9]{1,14}$",
-        "type": "string"
-      },
-      "name": {
-        "description": "The user's full name.",
-        "maxLength": 200,
-        "minLength": 1,
-        "type": "string"
-      },
-      "referenceId": {
-        "description": "The caller's own id for the user; unique per tenant among users.",
-        "maxLength": 255,
-        "minLength": 1,
-        "type": "string"
-      },
-      "updatedAt": {
-        "description": "When the user was last changed (RFC 3339, UTC).",
-        "format": "date-time",
-        "type": "string"
-      },
-      "userId": {
-        "description": "Server-assigned id (UUID v4).",
-        "format": "uuid",
+      "requestId": {
+        "description": "The id of the request, to quote when asking for support.",
         "type": "string"
       }
-    },
-    "required": [
-      "userId",
-      "name",
-      "customerIds",
-      "customers",
-      "createdAt",
-      "updatedAt",
-      "metadata"
-    ],
-    "type": "object"
-  },
-  "UserPage": {
-    "description": "One page of users.",
-    "properties": {
-      "items": {
-        "description": "The users on this page.",
-        "items": {
-          "$ref": "#/definitions/User"
-        },
-        "type": "array"
-      },
-      "pagination": {
-        "$ref": "#/definitions/Pagination"
-      }
-    },
-    "required": [
-      "items",
-      "pagination"
-    ],
-    "type": "object"
-  },
-  "VerifyUserExistsRequest": {
-    "additionalProperties": false,
-    "description": "The fields to look a user up by; at least one must be given.",
-    "minProperties": 1,
-    "properties": {
-      "email": {
-        "description": "An email address to look for.",
-        "format": "email",
-        "maxLength": 254,
-        "type": "string"
-      },
-      "msisdn": {
-        "description": "A phone number in E.164 form to look for, for example `+15551234567`.",
-        "format": "phone",
-        "pattern": "^\\+[1-9][0-9]{1,14}$",
-        "type": "string"
-      }
-    },
-    "type": "object"
-  },
-  "VerifyUserExistsResponse": {
-    "description": "Whether a matching user exists in the caller's tenant.",
-    "properties": {
-      "description": {
-        "description": "A human-readable explanation of the answer.",
-        "type": "string"
-      },
-      "exists": {
-        "description": "`true` when a user of the tenant matches.",
-        "type": "boolean"
-      }
-    },
-    "required": [
-      "exists"
-    ],
-    "type": "object"
+    }
   }
 }"##;
 /// The error every endpoint returns: the spec's error body with its HTTP status.
@@ -997,432 +997,45 @@ impl<T: RequestBody> ::dropshot::ExclusiveExtractor for JsonBody<T> {
             ),
         )
     }
+    /// Described exactly as dropshot describes a `TypedBody` of the same type.
     fn metadata(
         content_type: ::dropshot::ApiEndpointBodyContentType,
     ) -> ::dropshot::ExtractorMetadata {
-        fn subschema<T: ::schemars::JsonSchema>(
-            generator: &mut ::schemars::r#gen::SchemaGenerator,
-        ) -> ::schemars::schema::Schema {
-            generator.subschema_for::<T>()
-        }
-        let body = ::dropshot::ApiEndpointParameter::new_body(
-            content_type,
-            true,
-            ::dropshot::ApiSchemaGenerator::Gen {
-                name: T::schema_name,
-                schema: subschema::<T>,
-            },
-            ::std::vec::Vec::new(),
-        );
-        ::dropshot::ExtractorMetadata {
-            extension_mode: ::dropshot::ExtensionMode::None,
-            parameters: vec![body],
-        }
+        <::dropshot::TypedBody<
+            T,
+        > as ::dropshot::ExclusiveExtractor>::metadata(content_type)
     }
-}
-///The query parameters of `listCustomers`.
-#[derive(Clone, Debug)]
-pub struct ListCustomersQuery {
-    /// Free text, matched as a case-insensitive substring; the operation says which fields it
-    /// is matched against.
-    pub filter: ::std::option::Option<::std::string::String>,
-    /// Only list customers of this type.
-    pub customer_type: ::std::option::Option<::connect_types::CustomerType>,
-    /// The largest number of items to return (1..=1000).
-    pub limit: u64,
-    /// The number of items to skip from the start of the ordered list.
-    pub offset: u64,
-}
-impl ::spec_runtime::ParamSet for ListCustomersQuery {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let filter = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader.single::<::std::string::String>("query", "filter", false, &VALIDATOR)
-        };
-        let customer_type = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"$ref":"#/definitions/CustomerType","definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}}}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader
-                .single::<
-                    ::connect_types::CustomerType,
-                >("query", "customerType", false, &VALIDATOR)
-        };
-        let limit = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"default":100,"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"format":"int64","maximum":1000,"minimum":1,"type":"integer"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader.single::<u64>("query", "limit", false, &VALIDATOR)
-        };
-        let offset = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"default":0,"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"format":"int64","minimum":0,"type":"integer"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader.single::<u64>("query", "offset", false, &VALIDATOR)
-        };
-        Some(Self {
-            filter,
-            customer_type,
-            limit: limit
-                .unwrap_or_else(|| {
-                    ::spec_runtime::serde_json::from_str(r#"100"#)
-                        .expect("the spec's default parses")
-                }),
-            offset: offset
-                .unwrap_or_else(|| {
-                    ::spec_runtime::serde_json::from_str(r#"0"#)
-                        .expect("the spec's default parses")
-                }),
-        })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Query, "filter",
-            Some("Free text, matched as a case-insensitive substring; the operation says which fields it\nis matched against.\n"),
-            false, r#"{"maxLength":256}"#, None), ::spec_runtime::param_metadata:: <
-            ::connect_types::CustomerType >
-            (::dropshot::ApiEndpointParameterLocation::Query, "customerType",
-            Some("Only list customers of this type."), false, r#"{}"#, None),
-            ::spec_runtime::param_metadata:: < u64 >
-            (::dropshot::ApiEndpointParameterLocation::Query, "limit",
-            Some("The largest number of items to return (1..=1000)."), false,
-            r#"{"default":100,"format":"int64","maximum":1000,"minimum":1}"#, None),
-            ::spec_runtime::param_metadata:: < u64 >
-            (::dropshot::ApiEndpointParameterLocation::Query, "offset",
-            Some("The number of items to skip from the start of the ordered list."),
-            false, r#"{"default":0,"format":"int64","minimum":0}"#, None)
-        ]
-    }
-}
-///The header parameters of `createCustomer`.
-#[derive(Clone, Debug)]
-pub struct CreateCustomerHeaders {
-    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-    /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-    /// 409 `idempotency_key_locked`; the same key with a different request with 409
-    /// `idempotency_key_mismatch`.
-    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-}
-impl ::spec_runtime::ParamSet for CreateCustomerHeaders {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let x_idempotency_key = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader
-                .single::<
-                    ::std::string::String,
-                >("header", "X-Idempotency-Key", false, &VALIDATOR)
-        };
-        Some(Self { x_idempotency_key })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
-}
-///Headers of the success response of `createCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct CreateCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-///Path parameters of `getCustomer`.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct GetCustomerPath {
-    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
-    /// customer of the tenant is answered with 404 `not_found`.
-    #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
-    pub customer_id: ::std::string::String,
-}
-///Path parameters of `updateCustomer`.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct UpdateCustomerPath {
-    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
-    /// customer of the tenant is answered with 404 `not_found`.
-    #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
-    pub customer_id: ::std::string::String,
-}
-///The header parameters of `updateCustomer`.
-#[derive(Clone, Debug)]
-pub struct UpdateCustomerHeaders {
-    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-    /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-    /// 409 `idempotency_key_locked`; the same key with a different request with 409
-    /// `idempotency_key_mismatch`.
-    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-}
-impl ::spec_runtime::ParamSet for UpdateCustomerHeaders {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let x_idempotency_key = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader
-                .single::<
-                    ::std::string::String,
-                >("header", "X-Idempotency-Key", false, &VALIDATOR)
-        };
-        Some(Self { x_idempotency_key })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
-}
-///Headers of the success response of `updateCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct UpdateCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-///Path parameters of `updateCustomerBilling`.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct UpdateCustomerBillingPath {
-    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
-    /// customer of the tenant is answered with 404 `not_found`.
-    #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
-    pub customer_id: ::std::string::String,
-}
-///The header parameters of `updateCustomerBilling`.
-#[derive(Clone, Debug)]
-pub struct UpdateCustomerBillingHeaders {
-    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-    /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-    /// 409 `idempotency_key_locked`; the same key with a different request with 409
-    /// `idempotency_key_mismatch`.
-    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-}
-impl ::spec_runtime::ParamSet for UpdateCustomerBillingHeaders {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let x_idempotency_key = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader
-                .single::<
-                    ::std::string::String,
-                >("header", "X-Idempotency-Key", false, &VALIDATOR)
-        };
-        Some(Self { x_idempotency_key })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
-}
-///Headers of the success response of `updateCustomerBilling`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct UpdateCustomerBillingResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-///Path parameters of `addUserToCustomer`.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct AddUserToCustomerPath {
-    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
-    /// customer of the tenant is answered with 404 `not_found`.
-    #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
-    pub customer_id: ::std::string::String,
-}
-///The header parameters of `addUserToCustomer`.
-#[derive(Clone, Debug)]
-pub struct AddUserToCustomerHeaders {
-    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-    /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-    /// 409 `idempotency_key_locked`; the same key with a different request with 409
-    /// `idempotency_key_mismatch`.
-    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-}
-impl ::spec_runtime::ParamSet for AddUserToCustomerHeaders {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let x_idempotency_key = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader
-                .single::<
-                    ::std::string::String,
-                >("header", "X-Idempotency-Key", false, &VALIDATOR)
-        };
-        Some(Self { x_idempotency_key })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
-}
-///Headers of the success response of `addUserToCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct AddUserToCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-///Path parameters of `removeUserFromCustomer`.
-#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-pub struct RemoveUserFromCustomerPath {
-    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
-    /// customer of the tenant is answered with 404 `not_found`.
-    #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
-    pub customer_id: ::std::string::String,
-}
-///The query parameters of `removeUserFromCustomer`.
-#[derive(Clone, Debug)]
-pub struct RemoveUserFromCustomerQuery {
-    /// The `userId` of the user to unlink from the customer.
-    pub user_id: ::uuid::Uuid,
-}
-impl ::spec_runtime::ParamSet for RemoveUserFromCustomerQuery {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let user_id = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"format":"uuid","type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader.single::<::uuid::Uuid>("query", "userId", true, &VALIDATOR)
-        };
-        Some(Self { user_id: user_id? })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::uuid::Uuid >
-            (::dropshot::ApiEndpointParameterLocation::Query, "userId",
-            Some("The `userId` of the user to unlink from the customer."), true,
-            r#"{"format":"uuid"}"#, None)
-        ]
-    }
-}
-///The header parameters of `removeUserFromCustomer`.
-#[derive(Clone, Debug)]
-pub struct RemoveUserFromCustomerHeaders {
-    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-    /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-    /// 409 `idempotency_key_locked`; the same key with a different request with 409
-    /// `idempotency_key_mismatch`.
-    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-}
-impl ::spec_runtime::ParamSet for RemoveUserFromCustomerHeaders {
-    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
-        let x_idempotency_key = {
-            static VALIDATOR: ::std::sync::LazyLock<
-                ::spec_runtime::jsonschema::Validator,
-            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
-                SCHEMA_DEFINITIONS,
-            ));
-            reader
-                .single::<
-                    ::std::string::String,
-                >("header", "X-Idempotency-Key", false, &VALIDATOR)
-        };
-        Some(Self { x_idempotency_key })
-    }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
-}
-///Headers of the success response of `removeUserFromCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct RemoveUserFromCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
 ///The query parameters of `listUsers`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ListUsersQuery {
     /// Free text, matched as a case-insensitive substring; the operation says which fields it
     /// is matched against.
+    #[serde(rename = "filter", default)]
+    #[schemars(schema_with = "list_users_query_filter_schema")]
     pub filter: ::std::option::Option<::std::string::String>,
     /// Only list users linked to at least one of these customers. Repeat the parameter
     /// for several customers (`?customerId=...&customerId=...`); at most 100 values.
+    #[serde(rename = "customerId", default)]
+    #[schemars(schema_with = "list_users_query_customer_id_schema")]
     pub customer_id: ::std::vec::Vec<::uuid::Uuid>,
     /// The largest number of items to return (1..=1000).
+    #[serde(rename = "limit", default = "list_users_query_limit_default")]
+    #[schemars(schema_with = "list_users_query_limit_schema")]
     pub limit: u64,
     /// The number of items to skip from the start of the ordered list.
+    #[serde(rename = "offset", default = "list_users_query_offset_default")]
+    #[schemars(schema_with = "list_users_query_offset_schema")]
     pub offset: u64,
 }
 impl ::spec_runtime::ParamSet for ListUsersQuery {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Query;
     fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
         let filter = {
             static VALIDATOR: ::std::sync::LazyLock<
                 ::spec_runtime::jsonschema::Validator,
             > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"type":"string"}"##,
+                r#"{"type":"string","maxLength":256}"#,
                 SCHEMA_DEFINITIONS,
             ));
             reader.single::<::std::string::String>("query", "filter", false, &VALIDATOR)
@@ -1430,12 +1043,12 @@ impl ::spec_runtime::ParamSet for ListUsersQuery {
         let customer_id = {
             static ITEM: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> = ::std::sync::LazyLock::new(||
             ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"format":"uuid","type":"string"}"##,
+                r#"{"type":"string","format":"uuid"}"#,
                 SCHEMA_DEFINITIONS,
             ));
             static ARRAY: ::std::sync::LazyLock<::spec_runtime::jsonschema::Validator> = ::std::sync::LazyLock::new(||
             ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxItems":100,"type":"array"}"##,
+                r#"{"type":"array","maxItems":100}"#,
                 SCHEMA_DEFINITIONS,
             ));
             reader.repeated::<::uuid::Uuid>("query", "customerId", &ITEM, &ARRAY)
@@ -1444,7 +1057,7 @@ impl ::spec_runtime::ParamSet for ListUsersQuery {
             static VALIDATOR: ::std::sync::LazyLock<
                 ::spec_runtime::jsonschema::Validator,
             > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"default":100,"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"format":"int64","maximum":1000,"minimum":1,"type":"integer"}"##,
+                r#"{"type":"integer","format":"int64","minimum":1,"maximum":1000,"default":100}"#,
                 SCHEMA_DEFINITIONS,
             ));
             reader.single::<u64>("query", "limit", false, &VALIDATOR)
@@ -1453,7 +1066,7 @@ impl ::spec_runtime::ParamSet for ListUsersQuery {
             static VALIDATOR: ::std::sync::LazyLock<
                 ::spec_runtime::jsonschema::Validator,
             > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"default":0,"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"format":"int64","minimum":0,"type":"integer"}"##,
+                r#"{"type":"integer","format":"int64","minimum":0,"default":0}"#,
                 SCHEMA_DEFINITIONS,
             ));
             reader.single::<u64>("query", "offset", false, &VALIDATOR)
@@ -1461,41 +1074,47 @@ impl ::spec_runtime::ParamSet for ListUsersQuery {
         Some(Self {
             filter,
             customer_id,
-            limit: limit
-                .unwrap_or_else(|| {
-                    ::spec_runtime::serde_json::from_str(r#"100"#)
-                        .expect("the spec's default parses")
-                }),
-            offset: offset
-                .unwrap_or_else(|| {
-                    ::spec_runtime::serde_json::from_str(r#"0"#)
-                        .expect("the spec's default parses")
-                }),
+            limit: limit.unwrap_or_else(list_users_query_limit_default),
+            offset: offset.unwrap_or_else(list_users_query_offset_default),
         })
     }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Query, "filter",
-            Some("Free text, matched as a case-insensitive substring; the operation says which fields it\nis matched against.\n"),
-            false, r#"{"maxLength":256}"#, None), ::spec_runtime::param_metadata:: <
-            ::uuid::Uuid > (::dropshot::ApiEndpointParameterLocation::Query,
-            "customerId",
-            Some("Only list users linked to at least one of these customers. Repeat the parameter\nfor several customers (`?customerId=...&customerId=...`); at most 100 values.\n"),
-            false, r#"{"format":"uuid"}"#, Some(r#"{"maxItems":100}"#)),
-            ::spec_runtime::param_metadata:: < u64 >
-            (::dropshot::ApiEndpointParameterLocation::Query, "limit",
-            Some("The largest number of items to return (1..=1000)."), false,
-            r#"{"default":100,"format":"int64","maximum":1000,"minimum":1}"#, None),
-            ::spec_runtime::param_metadata:: < u64 >
-            (::dropshot::ApiEndpointParameterLocation::Query, "offset",
-            Some("The number of items to skip from the start of the ordered list."),
-            false, r#"{"default":0,"format":"int64","minimum":0}"#, None)
-        ]
-    }
+}
+fn list_users_query_filter_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":256}"#, None)
+}
+fn list_users_query_customer_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::uuid::Uuid,
+    >(generator, r#"{"format":"uuid"}"#, Some(r#"{"maxItems":100}"#))
+}
+fn list_users_query_limit_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        u64,
+    >(generator, r#"{"format":"int64","minimum":1,"maximum":1000,"default":100}"#, None)
+}
+fn list_users_query_limit_default() -> u64 {
+    ::spec_runtime::serde_json::from_str(r#"100"#).expect("the spec's default parses")
+}
+fn list_users_query_offset_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        u64,
+    >(generator, r#"{"format":"int64","minimum":0,"default":0}"#, None)
+}
+fn list_users_query_offset_default() -> u64 {
+    ::spec_runtime::serde_json::from_str(r#"0"#).expect("the spec's default parses")
 }
 ///The header parameters of `createUser`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct CreateUserHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
@@ -1503,15 +1122,18 @@ pub struct CreateUserHeaders {
     /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(schema_with = "create_user_header_x_idempotency_key_schema")]
     pub x_idempotency_key: ::std::option::Option<::std::string::String>,
 }
 impl ::spec_runtime::ParamSet for CreateUserHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
     fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
         let x_idempotency_key = {
             static VALIDATOR: ::std::sync::LazyLock<
                 ::spec_runtime::jsonschema::Validator,
             > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
                 SCHEMA_DEFINITIONS,
             ));
             reader
@@ -1521,14 +1143,13 @@ impl ::spec_runtime::ParamSet for CreateUserHeaders {
         };
         Some(Self { x_idempotency_key })
     }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
+}
+fn create_user_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
 }
 ///Headers of the success response of `createUser`.
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
@@ -1559,7 +1180,7 @@ pub struct UpdateUserPath {
     pub user_id: ::std::string::String,
 }
 ///The header parameters of `updateUser`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct UpdateUserHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
@@ -1567,15 +1188,18 @@ pub struct UpdateUserHeaders {
     /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(schema_with = "update_user_header_x_idempotency_key_schema")]
     pub x_idempotency_key: ::std::option::Option<::std::string::String>,
 }
 impl ::spec_runtime::ParamSet for UpdateUserHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
     fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
         let x_idempotency_key = {
             static VALIDATOR: ::std::sync::LazyLock<
                 ::spec_runtime::jsonschema::Validator,
             > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
-                r##"{"definitions":{"AddUserToCustomerRequest":{"additionalProperties":false,"description":"The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n","properties":{"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The `userId` of a user of the caller's tenant.","format":"uuid","type":"string"}},"required":["userId"],"type":"object"},"Address":{"description":"A postal address.","properties":{"attention":{"description":"The person or department the post is for.","maxLength":200,"type":"string"},"city":{"description":"City or town.","maxLength":200,"type":"string"},"country":{"description":"ISO 3166-1 alpha-2 country code, for example `US` or `SE`.","pattern":"^[A-Z]{2}$","type":"string"},"region":{"description":"Region or county.","maxLength":200,"type":"string"},"state":{"description":"State, where the country has them.","maxLength":200,"type":"string"},"street1":{"description":"First street line.","maxLength":200,"type":"string"},"street2":{"description":"Second street line.","maxLength":200,"type":"string"},"zip":{"description":"Postal code.","maxLength":200,"type":"string"}},"required":["street1","city","zip","country"],"type":"object"},"Billing":{"description":"How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"BillingMethod":{"description":"How invoices are delivered.","enum":["EMAIL_INVOICE","PAPER_INVOICE"],"type":"string"},"Contact":{"description":"How to reach a customer.","properties":{"email":{"description":"Contact email address.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"Contact phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"CreateCustomerRequest":{"additionalProperties":false,"description":"The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPersonUserId":{"description":"The `userId` of the contact person; the contact person is linked as a user too.\n","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"userIds":{"description":"Users to link to the new customer, with role `MEMBER`.","items":{"format":"uuid","type":"string"},"maxItems":100,"type":"array","uniqueItems":true}},"required":["customerType","name"],"type":"object"},"CreateUserRequest":{"additionalProperties":false,"description":"The fields of a new user.","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"Customer":{"description":"A consumer or business account that is billed, with its linked users.","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"contactPerson":{"$ref":"#/definitions/CustomerUser"},"contactPersonUserId":{"description":"The `userId` of the customer's contact person, who is also a linked user.","format":"uuid","type":"string"},"createdAt":{"description":"When the customer was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"},"customerType":{"$ref":"#/definitions/CustomerType"},"humanReadableId":{"description":"Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n","pattern":"^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$","type":"string"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"referenceId":{"description":"The caller's own id for the customer; unique per tenant among customers.","maxLength":255,"minLength":1,"type":"string"},"shipping":{"$ref":"#/definitions/Shipping"},"updatedAt":{"description":"When the customer was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"users":{"description":"The users linked to the customer, with their roles.","items":{"$ref":"#/definitions/CustomerUser"},"type":"array"}},"required":["customerId","customerType","name","humanReadableId","users","createdAt","updatedAt","metadata"],"type":"object"},"CustomerPage":{"description":"One page of customers.","properties":{"items":{"description":"The customers on this page.","items":{"$ref":"#/definitions/Customer"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"CustomerRef":{"description":"A customer a user is linked to, as seen from the user.","properties":{"customerId":{"description":"The customer's id.","format":"uuid","type":"string"},"name":{"description":"The customer's name.","maxLength":200,"minLength":1,"type":"string"}},"required":["customerId","name"],"type":"object"},"CustomerType":{"description":"Whether a customer is a private person or an organisation.","enum":["CONSUMER","BUSINESS"],"type":"string"},"CustomerUser":{"description":"A user linked to a customer, as seen from the customer.","properties":{"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"role":{"$ref":"#/definitions/CustomerUserRole"},"userId":{"description":"The user's id.","format":"uuid","type":"string"}},"required":["userId","name"],"type":"object"},"CustomerUserRole":{"default":"MEMBER","description":"The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n","enum":["MEMBER","MANAGER","ADMIN"],"type":"string"},"Error":{"description":"The body of every 4xx and 5xx response.","properties":{"code":{"description":"A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n","type":"string"},"details":{"description":"One entry per problem, for `validation_error` in particular.","items":{"$ref":"#/definitions/ErrorDetail"},"type":"array"},"message":{"description":"A human-readable description of the error.","type":"string"},"requestId":{"description":"The id of the request, to quote when asking for support.","type":"string"}},"required":["code","message"],"type":"object"},"ErrorDetail":{"description":"One problem with one part of the request.","properties":{"code":{"description":"A stable, machine-readable code for the problem, for example `format` or\n`required`.\n","type":"string"},"message":{"description":"A human-readable description of the problem.","type":"string"},"property":{"description":"Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n","type":"string"}},"required":["property","code","message"],"type":"object"},"Metadata":{"additionalProperties":{"maxLength":512,"type":"string"},"description":"Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n","maxProperties":50,"type":"object"},"Pagination":{"description":"Where a page sits in the whole list.","properties":{"limit":{"description":"The `limit` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"offset":{"description":"The `offset` the page was taken with.","format":"int64","minimum":0,"type":"integer"},"sort":{"$ref":"#/definitions/Sort"},"total":{"description":"The number of items in the whole list.","format":"int64","minimum":0,"type":"integer"}},"required":["total","limit","offset","sort"],"type":"object"},"Shipping":{"description":"Where and to whom goods (for example SIM cards) are shipped.","properties":{"address":{"$ref":"#/definitions/Address"},"instructions":{"description":"Free-text delivery instructions.","maxLength":1000,"type":"string"},"msisdn":{"description":"The recipient's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The recipient's name.","maxLength":200,"minLength":1,"type":"string"}},"type":"object"},"Sort":{"description":"The order of a list.","properties":{"direction":{"$ref":"#/definitions/SortDirection"},"key":{"description":"The field the list is ordered by; currently always `createdAt`.","type":"string"}},"required":["key","direction"],"type":"object"},"SortDirection":{"description":"The direction of a list's order.","enum":["ASC","DESC"],"type":"string"},"UpdateBillingRequest":{"additionalProperties":false,"description":"A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n","properties":{"address":{"$ref":"#/definitions/Address"},"autoPay":{"description":"Whether invoices are charged to the default payment profile automatically.","type":"boolean"},"currency":{"description":"ISO 4217 currency code, for example `USD` or `SEK`.","pattern":"^[A-Z]{3}$","type":"string"},"defaultPaymentProfileId":{"description":"The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n","maxLength":64,"type":["string","null"]},"email":{"description":"Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.","format":"email","maxLength":254,"type":"string"},"method":{"$ref":"#/definitions/BillingMethod"}},"required":["method"],"type":"object"},"UpdateCustomerRequest":{"additionalProperties":false,"description":"The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n","properties":{"billing":{"$ref":"#/definitions/Billing"},"contact":{"$ref":"#/definitions/Contact"},"identity":{"description":"Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"name":{"description":"The customer's name (a person's or an organisation's).","maxLength":200,"minLength":1,"type":"string"},"preferredLocale":{"description":"IETF BCP 47 language tag, for example `en-US` or `sv-SE`.","maxLength":35,"pattern":"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$","type":"string"},"shipping":{"$ref":"#/definitions/Shipping"}},"type":"object"},"UpdateUserRequest":{"additionalProperties":false,"description":"The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n","properties":{"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"}},"type":"object"},"User":{"description":"A person who uses the platform, possibly linked to several customers.","properties":{"createdAt":{"description":"When the user was created (RFC 3339, UTC).","format":"date-time","type":"string"},"customerIds":{"description":"The ids of the customers the user is linked to.","items":{"format":"uuid","type":"string"},"type":"array"},"customers":{"description":"The customers the user is linked to.","items":{"$ref":"#/definitions/CustomerRef"},"type":"array"},"email":{"description":"The user's email address.","format":"email","maxLength":254,"type":"string"},"identity":{"description":"Personal identity number; its meaning depends on the country.","maxLength":64,"type":"string"},"metadata":{"$ref":"#/definitions/Metadata"},"msisdn":{"description":"The user's phone number in E.164 form, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"},"name":{"description":"The user's full name.","maxLength":200,"minLength":1,"type":"string"},"referenceId":{"description":"The caller's own id for the user; unique per tenant among users.","maxLength":255,"minLength":1,"type":"string"},"updatedAt":{"description":"When the user was last changed (RFC 3339, UTC).","format":"date-time","type":"string"},"userId":{"description":"Server-assigned id (UUID v4).","format":"uuid","type":"string"}},"required":["userId","name","customerIds","customers","createdAt","updatedAt","metadata"],"type":"object"},"UserPage":{"description":"One page of users.","properties":{"items":{"description":"The users on this page.","items":{"$ref":"#/definitions/User"},"type":"array"},"pagination":{"$ref":"#/definitions/Pagination"}},"required":["items","pagination"],"type":"object"},"VerifyUserExistsRequest":{"additionalProperties":false,"description":"The fields to look a user up by; at least one must be given.","minProperties":1,"properties":{"email":{"description":"An email address to look for.","format":"email","maxLength":254,"type":"string"},"msisdn":{"description":"A phone number in E.164 form to look for, for example `+15551234567`.","format":"phone","pattern":"^\\+[1-9][0-9]{1,14}$","type":"string"}},"type":"object"},"VerifyUserExistsResponse":{"description":"Whether a matching user exists in the caller's tenant.","properties":{"description":{"description":"A human-readable explanation of the answer.","type":"string"},"exists":{"description":"`true` when a user of the tenant matches.","type":"boolean"}},"required":["exists"],"type":"object"}},"maxLength":256,"minLength":1,"type":"string"}"##,
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
                 SCHEMA_DEFINITIONS,
             ));
             reader
@@ -1585,18 +1209,427 @@ impl ::spec_runtime::ParamSet for UpdateUserHeaders {
         };
         Some(Self { x_idempotency_key })
     }
-    fn metadata() -> ::std::vec::Vec<::dropshot::ApiEndpointParameter> {
-        vec![
-            ::spec_runtime::param_metadata:: < ::std::string::String >
-            (::dropshot::ApiEndpointParameterLocation::Header, "X-Idempotency-Key",
-            Some("Optional idempotency key chosen by the caller, for example a UUID. The first request\nwith a key is processed and its response kept for 24 hours; an identical retry (same\ntenant, method, path, query and body bytes) returns the kept response with\n`Idempotent-Replayed: true`. While the first request runs, a retry is answered with\n409 `idempotency_key_locked`; the same key with a different request with 409\n`idempotency_key_mismatch`.\n"),
-            false, r#"{"maxLength":256,"minLength":1}"#, None)
-        ]
-    }
+}
+fn update_user_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
 }
 ///Headers of the success response of `updateUser`.
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct UpdateUserResponseHeaders {
+    /// `true` when this response is a replay of the response kept for the request's
+    /// `X-Idempotency-Key`; absent otherwise.
+    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
+    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
+}
+///The query parameters of `listCustomers`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct ListCustomersQuery {
+    /// Free text, matched as a case-insensitive substring; the operation says which fields it
+    /// is matched against.
+    #[serde(rename = "filter", default)]
+    #[schemars(schema_with = "list_customers_query_filter_schema")]
+    pub filter: ::std::option::Option<::std::string::String>,
+    /// Only list customers of this type.
+    #[serde(rename = "customerType", default)]
+    #[schemars(schema_with = "list_customers_query_customer_type_schema")]
+    pub customer_type: ::std::option::Option<::connect_types::CustomerType>,
+    /// The largest number of items to return (1..=1000).
+    #[serde(rename = "limit", default = "list_customers_query_limit_default")]
+    #[schemars(schema_with = "list_customers_query_limit_schema")]
+    pub limit: u64,
+    /// The number of items to skip from the start of the ordered list.
+    #[serde(rename = "offset", default = "list_customers_query_offset_default")]
+    #[schemars(schema_with = "list_customers_query_offset_schema")]
+    pub offset: u64,
+}
+impl ::spec_runtime::ParamSet for ListCustomersQuery {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Query;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let filter = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":256}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("query", "filter", false, &VALIDATOR)
+        };
+        let customer_type = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r##"{"$ref":"#/definitions/CustomerType"}"##,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<
+                    ::connect_types::CustomerType,
+                >("query", "customerType", false, &VALIDATOR)
+        };
+        let limit = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"integer","format":"int64","minimum":1,"maximum":1000,"default":100}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<u64>("query", "limit", false, &VALIDATOR)
+        };
+        let offset = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"integer","format":"int64","minimum":0,"default":0}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<u64>("query", "offset", false, &VALIDATOR)
+        };
+        Some(Self {
+            filter,
+            customer_type,
+            limit: limit.unwrap_or_else(list_customers_query_limit_default),
+            offset: offset.unwrap_or_else(list_customers_query_offset_default),
+        })
+    }
+}
+fn list_customers_query_filter_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":256}"#, None)
+}
+fn list_customers_query_customer_type_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::connect_types::CustomerType,
+    >(generator, r#"{}"#, None)
+}
+fn list_customers_query_limit_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        u64,
+    >(generator, r#"{"format":"int64","minimum":1,"maximum":1000,"default":100}"#, None)
+}
+fn list_customers_query_limit_default() -> u64 {
+    ::spec_runtime::serde_json::from_str(r#"100"#).expect("the spec's default parses")
+}
+fn list_customers_query_offset_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        u64,
+    >(generator, r#"{"format":"int64","minimum":0,"default":0}"#, None)
+}
+fn list_customers_query_offset_default() -> u64 {
+    ::spec_runtime::serde_json::from_str(r#"0"#).expect("the spec's default parses")
+}
+///The header parameters of `createCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct CreateCustomerHeaders {
+    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
+    /// with a key is processed and its response kept for 24 hours; an identical retry (same
+    /// tenant, method, path, query and body bytes) returns the kept response with
+    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// 409 `idempotency_key_locked`; the same key with a different request with 409
+    /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(schema_with = "create_customer_header_x_idempotency_key_schema")]
+    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
+}
+impl ::spec_runtime::ParamSet for CreateCustomerHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let x_idempotency_key = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<
+                    ::std::string::String,
+                >("header", "X-Idempotency-Key", false, &VALIDATOR)
+        };
+        Some(Self { x_idempotency_key })
+    }
+}
+fn create_customer_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
+}
+///Headers of the success response of `createCustomer`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct CreateCustomerResponseHeaders {
+    /// `true` when this response is a replay of the response kept for the request's
+    /// `X-Idempotency-Key`; absent otherwise.
+    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
+    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
+}
+///Path parameters of `getCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct GetCustomerPath {
+    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
+    /// customer of the tenant is answered with 404 `not_found`.
+    #[serde(rename = "customerId")]
+    #[schemars(length(max = 64))]
+    pub customer_id: ::std::string::String,
+}
+///Path parameters of `updateCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct UpdateCustomerPath {
+    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
+    /// customer of the tenant is answered with 404 `not_found`.
+    #[serde(rename = "customerId")]
+    #[schemars(length(max = 64))]
+    pub customer_id: ::std::string::String,
+}
+///The header parameters of `updateCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct UpdateCustomerHeaders {
+    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
+    /// with a key is processed and its response kept for 24 hours; an identical retry (same
+    /// tenant, method, path, query and body bytes) returns the kept response with
+    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// 409 `idempotency_key_locked`; the same key with a different request with 409
+    /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(schema_with = "update_customer_header_x_idempotency_key_schema")]
+    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
+}
+impl ::spec_runtime::ParamSet for UpdateCustomerHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let x_idempotency_key = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<
+                    ::std::string::String,
+                >("header", "X-Idempotency-Key", false, &VALIDATOR)
+        };
+        Some(Self { x_idempotency_key })
+    }
+}
+fn update_customer_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
+}
+///Headers of the success response of `updateCustomer`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct UpdateCustomerResponseHeaders {
+    /// `true` when this response is a replay of the response kept for the request's
+    /// `X-Idempotency-Key`; absent otherwise.
+    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
+    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
+}
+///Path parameters of `updateCustomerBilling`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct UpdateCustomerBillingPath {
+    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
+    /// customer of the tenant is answered with 404 `not_found`.
+    #[serde(rename = "customerId")]
+    #[schemars(length(max = 64))]
+    pub customer_id: ::std::string::String,
+}
+///The header parameters of `updateCustomerBilling`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct UpdateCustomerBillingHeaders {
+    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
+    /// with a key is processed and its response kept for 24 hours; an identical retry (same
+    /// tenant, method, path, query and body bytes) returns the kept response with
+    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// 409 `idempotency_key_locked`; the same key with a different request with 409
+    /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(schema_with = "update_customer_billing_header_x_idempotency_key_schema")]
+    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
+}
+impl ::spec_runtime::ParamSet for UpdateCustomerBillingHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let x_idempotency_key = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<
+                    ::std::string::String,
+                >("header", "X-Idempotency-Key", false, &VALIDATOR)
+        };
+        Some(Self { x_idempotency_key })
+    }
+}
+fn update_customer_billing_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
+}
+///Headers of the success response of `updateCustomerBilling`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct UpdateCustomerBillingResponseHeaders {
+    /// `true` when this response is a replay of the response kept for the request's
+    /// `X-Idempotency-Key`; absent otherwise.
+    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
+    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
+}
+///Path parameters of `addUserToCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct AddUserToCustomerPath {
+    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
+    /// customer of the tenant is answered with 404 `not_found`.
+    #[serde(rename = "customerId")]
+    #[schemars(length(max = 64))]
+    pub customer_id: ::std::string::String,
+}
+///The header parameters of `addUserToCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct AddUserToCustomerHeaders {
+    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
+    /// with a key is processed and its response kept for 24 hours; an identical retry (same
+    /// tenant, method, path, query and body bytes) returns the kept response with
+    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// 409 `idempotency_key_locked`; the same key with a different request with 409
+    /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(schema_with = "add_user_to_customer_header_x_idempotency_key_schema")]
+    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
+}
+impl ::spec_runtime::ParamSet for AddUserToCustomerHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let x_idempotency_key = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<
+                    ::std::string::String,
+                >("header", "X-Idempotency-Key", false, &VALIDATOR)
+        };
+        Some(Self { x_idempotency_key })
+    }
+}
+fn add_user_to_customer_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
+}
+///Headers of the success response of `addUserToCustomer`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct AddUserToCustomerResponseHeaders {
+    /// `true` when this response is a replay of the response kept for the request's
+    /// `X-Idempotency-Key`; absent otherwise.
+    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
+    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
+}
+///Path parameters of `removeUserFromCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct RemoveUserFromCustomerPath {
+    /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
+    /// customer of the tenant is answered with 404 `not_found`.
+    #[serde(rename = "customerId")]
+    #[schemars(length(max = 64))]
+    pub customer_id: ::std::string::String,
+}
+///The query parameters of `removeUserFromCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct RemoveUserFromCustomerQuery {
+    /// The `userId` of the user to unlink from the customer.
+    #[serde(rename = "userId")]
+    #[schemars(schema_with = "remove_user_from_customer_query_user_id_schema")]
+    pub user_id: ::uuid::Uuid,
+}
+impl ::spec_runtime::ParamSet for RemoveUserFromCustomerQuery {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Query;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let user_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","format":"uuid"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::uuid::Uuid>("query", "userId", true, &VALIDATOR)
+        };
+        Some(Self { user_id: user_id? })
+    }
+}
+fn remove_user_from_customer_query_user_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::uuid::Uuid>(generator, r#"{"format":"uuid"}"#, None)
+}
+///The header parameters of `removeUserFromCustomer`.
+#[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
+pub struct RemoveUserFromCustomerHeaders {
+    /// Optional idempotency key chosen by the caller, for example a UUID. The first request
+    /// with a key is processed and its response kept for 24 hours; an identical retry (same
+    /// tenant, method, path, query and body bytes) returns the kept response with
+    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// 409 `idempotency_key_locked`; the same key with a different request with 409
+    /// `idempotency_key_mismatch`.
+    #[serde(rename = "X-Idempotency-Key", default)]
+    #[schemars(
+        schema_with = "remove_user_from_customer_header_x_idempotency_key_schema"
+    )]
+    pub x_idempotency_key: ::std::option::Option<::std::string::String>,
+}
+impl ::spec_runtime::ParamSet for RemoveUserFromCustomerHeaders {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Header;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let x_idempotency_key = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","minLength":1,"maxLength":256}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<
+                    ::std::string::String,
+                >("header", "X-Idempotency-Key", false, &VALIDATOR)
+        };
+        Some(Self { x_idempotency_key })
+    }
+}
+fn remove_user_from_customer_header_x_idempotency_key_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"minLength":1,"maxLength":256}"#, None)
+}
+///Headers of the success response of `removeUserFromCustomer`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct RemoveUserFromCustomerResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
     /// `X-Idempotency-Key`; absent otherwise.
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
@@ -1607,6 +1640,119 @@ pub struct UpdateUserResponseHeaders {
 pub trait ConnectApi {
     /// State shared by every request.
     type Context: Send + Sync + 'static;
+    /// List users
+    ///
+    /// Returns one page of the users of the caller's tenant, ordered by `createdAt`, then by
+    /// `userId`, ascending. Users of other tenants are never listed.
+    ///
+    /// `filter` is free text matched, as a case-insensitive substring, against the user's
+    /// `name` and `email`. `customerId` may be repeated; when given, only users linked to at
+    /// least one of those customers are listed (customer ids of other tenants match nothing).
+    /// All given criteria must hold. An out-of-range `limit` or `offset` is answered with 400
+    /// `validation_error`.
+    #[endpoint{method = GET,
+    path = "/users",
+    operation_id = "listUsers",
+    tags = ["users"]}]
+    async fn list_users(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        query: ::spec_runtime::Params<ListUsersQuery>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::connect_types::UserPage>,
+        ApiError,
+    >;
+    /// Create a user
+    ///
+    /// Creates a user in the caller's tenant and answers with it. The server assigns
+    /// `userId`, `createdAt` and `updatedAt`; a new user is linked to no customer.
+    ///
+    /// `referenceId` is unique per tenant among users: a duplicate is answered with 409
+    /// `conflict`. Supports `X-Idempotency-Key`: an identical retry replays the first
+    /// response; a retry while the first is running is 409 `idempotency_key_locked`; the same
+    /// key with a different request is 409 `idempotency_key_mismatch`.
+    #[endpoint{method = POST,
+    path = "/users",
+    operation_id = "createUser",
+    tags = ["users"]}]
+    async fn create_user(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        headers: ::spec_runtime::Params<CreateUserHeaders>,
+        body: JsonBody<::connect_types::CreateUserRequest>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseHeaders<
+            ::dropshot::HttpResponseCreated<::connect_types::User>,
+            CreateUserResponseHeaders,
+        >,
+        ApiError,
+    >;
+    /// Get a user
+    ///
+    /// Returns one user of the caller's tenant. The path accepts either the user's `userId`
+    /// (a UUID) or `rid_` followed by the user's `referenceId` (for example
+    /// `rid_crm-user-1001`), so callers can look a user up by the id of their own system.
+    ///
+    /// A user that does not exist, or that belongs to another tenant, is answered with 404
+    /// `not_found`.
+    #[endpoint{method = GET,
+    path = "/users/{userId}",
+    operation_id = "getUser",
+    tags = ["users"]}]
+    async fn get_user(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<GetUserPath>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::connect_types::User>,
+        ApiError,
+    >;
+    /// Update a user
+    ///
+    /// Changes the given fields of a user of the caller's tenant and answers with the updated
+    /// user. Every field is optional: a field that is absent stays as it is; `metadata`, when
+    /// given, replaces the whole metadata object. `updatedAt` is set to the time of the change.
+    /// The path takes the `userId` (a UUID).
+    ///
+    /// A user that does not exist, or that belongs to another tenant, is answered with 404
+    /// `not_found`. A `referenceId` already used by another user of the tenant is answered
+    /// with 409 `conflict`. Supports `X-Idempotency-Key` (409 `idempotency_key_locked` or
+    /// `idempotency_key_mismatch` as described for the API).
+    #[endpoint{method = PUT,
+    path = "/users/{userId}",
+    operation_id = "updateUser",
+    tags = ["users"]}]
+    async fn update_user(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        path: ::dropshot::Path<UpdateUserPath>,
+        headers: ::spec_runtime::Params<UpdateUserHeaders>,
+        body: JsonBody<::connect_types::UpdateUserRequest>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseHeaders<
+            ::dropshot::HttpResponseOk<::connect_types::User>,
+            UpdateUserResponseHeaders,
+        >,
+        ApiError,
+    >;
+    /// Check whether a user exists
+    ///
+    /// Answers whether a user of the caller's tenant has the given `email` or the given
+    /// `msisdn` (a match on any given field counts). At least one of the two must be given,
+    /// otherwise the answer is 400 `validation_error`. Users of other tenants are never
+    /// reported.
+    ///
+    /// Unlike the public reference, this operation requires an API key like every other: an
+    /// unauthenticated existence check would let anyone enumerate who is a user. A missing or
+    /// unknown key is answered with 401 `unauthorized`. The operation changes nothing, so it
+    /// takes no idempotency key.
+    #[endpoint{method = POST,
+    path = "/tools/verify-user-exists",
+    operation_id = "verifyUserExists",
+    tags = ["tools"]}]
+    async fn verify_user_exists(
+        rqctx: ::dropshot::RequestContext<Self::Context>,
+        body: JsonBody<::connect_types::VerifyUserExistsRequest>,
+    ) -> ::std::result::Result<
+        ::dropshot::HttpResponseOk<::connect_types::VerifyUserExistsResponse>,
+        ApiError,
+    >;
     /// List customers
     ///
     /// Returns one page of the customers of the caller's tenant, ordered by `createdAt`, then
@@ -1785,119 +1931,6 @@ pub trait ConnectApi {
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseDeleted,
             RemoveUserFromCustomerResponseHeaders,
-        >,
-        ApiError,
-    >;
-    /// Check whether a user exists
-    ///
-    /// Answers whether a user of the caller's tenant has the given `email` or the given
-    /// `msisdn` (a match on any given field counts). At least one of the two must be given,
-    /// otherwise the answer is 400 `validation_error`. Users of other tenants are never
-    /// reported.
-    ///
-    /// Unlike the public reference, this operation requires an API key like every other: an
-    /// unauthenticated existence check would let anyone enumerate who is a user. A missing or
-    /// unknown key is answered with 401 `unauthorized`. The operation changes nothing, so it
-    /// takes no idempotency key.
-    #[endpoint{method = POST,
-    path = "/tools/verify-user-exists",
-    operation_id = "verifyUserExists",
-    tags = ["tools"]}]
-    async fn verify_user_exists(
-        rqctx: ::dropshot::RequestContext<Self::Context>,
-        body: JsonBody<::connect_types::VerifyUserExistsRequest>,
-    ) -> ::std::result::Result<
-        ::dropshot::HttpResponseOk<::connect_types::VerifyUserExistsResponse>,
-        ApiError,
-    >;
-    /// List users
-    ///
-    /// Returns one page of the users of the caller's tenant, ordered by `createdAt`, then by
-    /// `userId`, ascending. Users of other tenants are never listed.
-    ///
-    /// `filter` is free text matched, as a case-insensitive substring, against the user's
-    /// `name` and `email`. `customerId` may be repeated; when given, only users linked to at
-    /// least one of those customers are listed (customer ids of other tenants match nothing).
-    /// All given criteria must hold. An out-of-range `limit` or `offset` is answered with 400
-    /// `validation_error`.
-    #[endpoint{method = GET,
-    path = "/users",
-    operation_id = "listUsers",
-    tags = ["users"]}]
-    async fn list_users(
-        rqctx: ::dropshot::RequestContext<Self::Context>,
-        query: ::spec_runtime::Params<ListUsersQuery>,
-    ) -> ::std::result::Result<
-        ::dropshot::HttpResponseOk<::connect_types::UserPage>,
-        ApiError,
-    >;
-    /// Create a user
-    ///
-    /// Creates a user in the caller's tenant and answers with it. The server assigns
-    /// `userId`, `createdAt` and `updatedAt`; a new user is linked to no customer.
-    ///
-    /// `referenceId` is unique per tenant among users: a duplicate is answered with 409
-    /// `conflict`. Supports `X-Idempotency-Key`: an identical retry replays the first
-    /// response; a retry while the first is running is 409 `idempotency_key_locked`; the same
-    /// key with a different request is 409 `idempotency_key_mismatch`.
-    #[endpoint{method = POST,
-    path = "/users",
-    operation_id = "createUser",
-    tags = ["users"]}]
-    async fn create_user(
-        rqctx: ::dropshot::RequestContext<Self::Context>,
-        headers: ::spec_runtime::Params<CreateUserHeaders>,
-        body: JsonBody<::connect_types::CreateUserRequest>,
-    ) -> ::std::result::Result<
-        ::dropshot::HttpResponseHeaders<
-            ::dropshot::HttpResponseCreated<::connect_types::User>,
-            CreateUserResponseHeaders,
-        >,
-        ApiError,
-    >;
-    /// Get a user
-    ///
-    /// Returns one user of the caller's tenant. The path accepts either the user's `userId`
-    /// (a UUID) or `rid_` followed by the user's `referenceId` (for example
-    /// `rid_crm-user-1001`), so callers can look a user up by the id of their own system.
-    ///
-    /// A user that does not exist, or that belongs to another tenant, is answered with 404
-    /// `not_found`.
-    #[endpoint{method = GET,
-    path = "/users/{userId}",
-    operation_id = "getUser",
-    tags = ["users"]}]
-    async fn get_user(
-        rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<GetUserPath>,
-    ) -> ::std::result::Result<
-        ::dropshot::HttpResponseOk<::connect_types::User>,
-        ApiError,
-    >;
-    /// Update a user
-    ///
-    /// Changes the given fields of a user of the caller's tenant and answers with the updated
-    /// user. Every field is optional: a field that is absent stays as it is; `metadata`, when
-    /// given, replaces the whole metadata object. `updatedAt` is set to the time of the change.
-    /// The path takes the `userId` (a UUID).
-    ///
-    /// A user that does not exist, or that belongs to another tenant, is answered with 404
-    /// `not_found`. A `referenceId` already used by another user of the tenant is answered
-    /// with 409 `conflict`. Supports `X-Idempotency-Key` (409 `idempotency_key_locked` or
-    /// `idempotency_key_mismatch` as described for the API).
-    #[endpoint{method = PUT,
-    path = "/users/{userId}",
-    operation_id = "updateUser",
-    tags = ["users"]}]
-    async fn update_user(
-        rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<UpdateUserPath>,
-        headers: ::spec_runtime::Params<UpdateUserHeaders>,
-        body: JsonBody<::connect_types::UpdateUserRequest>,
-    ) -> ::std::result::Result<
-        ::dropshot::HttpResponseHeaders<
-            ::dropshot::HttpResponseOk<::connect_types::User>,
-            UpdateUserResponseHeaders,
         >,
         ApiError,
     >;

@@ -7433,6 +7433,162 @@ impl ClientInfo<()> for Client {
 }
 impl ClientHooks<()> for &Client {}
 impl Client {
+    /**List users
+
+Returns one page of the users of the caller's tenant, ordered by `createdAt`, then by
+`userId`, ascending. Users of other tenants are never listed.
+
+`filter` is free text matched, as a case-insensitive substring, against the user's
+`name` and `email`. `customerId` may be repeated; when given, only users linked to at
+least one of those customers are listed (customer ids of other tenants match nothing).
+All given criteria must hold. An out-of-range `limit` or `offset` is answered with 400
+`validation_error`.
+
+
+Sends a `GET` request to `/users`
+
+Arguments:
+- `customer_id`: Only list users linked to at least one of these customers. Repeat the parameter
+for several customers (`?customerId=...&customerId=...`); at most 100 values.
+
+- `filter`: Free text, matched as a case-insensitive substring; the operation says which fields it
+is matched against.
+
+- `limit`: The largest number of items to return (1..=1000).
+- `offset`: The number of items to skip from the start of the ordered list.
+```ignore
+let response = client.list_users()
+    .customer_id(customer_id)
+    .filter(filter)
+    .limit(limit)
+    .offset(offset)
+    .send()
+    .await;
+```*/
+    pub fn list_users(&self) -> builder::ListUsers<'_> {
+        builder::ListUsers::new(self)
+    }
+    /**Create a user
+
+Creates a user in the caller's tenant and answers with it. The server assigns
+`userId`, `createdAt` and `updatedAt`; a new user is linked to no customer.
+
+`referenceId` is unique per tenant among users: a duplicate is answered with 409
+`conflict`. Supports `X-Idempotency-Key`: an identical retry replays the first
+response; a retry while the first is running is 409 `idempotency_key_locked`; the same
+key with a different request is 409 `idempotency_key_mismatch`.
+
+
+Sends a `POST` request to `/users`
+
+Arguments:
+- `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
+with a key is processed and its response kept for 24 hours; an identical retry (same
+tenant, method, path, query and body bytes) returns the kept response with
+`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+409 `idempotency_key_locked`; the same key with a different request with 409
+`idempotency_key_mismatch`.
+
+- `body`
+```ignore
+let response = client.create_user()
+    .x_idempotency_key(x_idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn create_user(&self) -> builder::CreateUser<'_> {
+        builder::CreateUser::new(self)
+    }
+    /**Get a user
+
+Returns one user of the caller's tenant. The path accepts either the user's `userId`
+(a UUID) or `rid_` followed by the user's `referenceId` (for example
+`rid_crm-user-1001`), so callers can look a user up by the id of their own system.
+
+A user that does not exist, or that belongs to another tenant, is answered with 404
+`not_found`.
+
+
+Sends a `GET` request to `/users/{userId}`
+
+Arguments:
+- `user_id`: The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
+followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
+rather than a UUID for that reason; an id that names no user of the tenant is a 404.
+
+```ignore
+let response = client.get_user()
+    .user_id(user_id)
+    .send()
+    .await;
+```*/
+    pub fn get_user(&self) -> builder::GetUser<'_> {
+        builder::GetUser::new(self)
+    }
+    /**Update a user
+
+Changes the given fields of a user of the caller's tenant and answers with the updated
+user. Every field is optional: a field that is absent stays as it is; `metadata`, when
+given, replaces the whole metadata object. `updatedAt` is set to the time of the change.
+The path takes the `userId` (a UUID).
+
+A user that does not exist, or that belongs to another tenant, is answered with 404
+`not_found`. A `referenceId` already used by another user of the tenant is answered
+with 409 `conflict`. Supports `X-Idempotency-Key` (409 `idempotency_key_locked` or
+`idempotency_key_mismatch` as described for the API).
+
+
+Sends a `PUT` request to `/users/{userId}`
+
+Arguments:
+- `user_id`: The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
+followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
+rather than a UUID for that reason; an id that names no user of the tenant is a 404.
+
+- `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
+with a key is processed and its response kept for 24 hours; an identical retry (same
+tenant, method, path, query and body bytes) returns the kept response with
+`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+409 `idempotency_key_locked`; the same key with a different request with 409
+`idempotency_key_mismatch`.
+
+- `body`
+```ignore
+let response = client.update_user()
+    .user_id(user_id)
+    .x_idempotency_key(x_idempotency_key)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn update_user(&self) -> builder::UpdateUser<'_> {
+        builder::UpdateUser::new(self)
+    }
+    /**Check whether a user exists
+
+Answers whether a user of the caller's tenant has the given `email` or the given
+`msisdn` (a match on any given field counts). At least one of the two must be given,
+otherwise the answer is 400 `validation_error`. Users of other tenants are never
+reported.
+
+Unlike the public reference, this operation requires an API key like every other: an
+unauthenticated existence check would let anyone enumerate who is a user. A missing or
+unknown key is answered with 401 `unauthorized`. The operation changes nothing, so it
+takes no idempotency key.
+
+
+Sends a `POST` request to `/tools/verify-user-exists`
+
+```ignore
+let response = client.verify_user_exists()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn verify_user_exists(&self) -> builder::VerifyUserExists<'_> {
+        builder::VerifyUserExists::new(self)
+    }
     /**List customers
 
 Returns one page of the customers of the caller's tenant, ordered by `createdAt`, then
@@ -7684,162 +7840,6 @@ let response = client.remove_user_from_customer()
     pub fn remove_user_from_customer(&self) -> builder::RemoveUserFromCustomer<'_> {
         builder::RemoveUserFromCustomer::new(self)
     }
-    /**Check whether a user exists
-
-Answers whether a user of the caller's tenant has the given `email` or the given
-`msisdn` (a match on any given field counts). At least one of the two must be given,
-otherwise the answer is 400 `validation_error`. Users of other tenants are never
-reported.
-
-Unlike the public reference, this operation requires an API key like every other: an
-unauthenticated existence check would let anyone enumerate who is a user. A missing or
-unknown key is answered with 401 `unauthorized`. The operation changes nothing, so it
-takes no idempotency key.
-
-
-Sends a `POST` request to `/tools/verify-user-exists`
-
-```ignore
-let response = client.verify_user_exists()
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn verify_user_exists(&self) -> builder::VerifyUserExists<'_> {
-        builder::VerifyUserExists::new(self)
-    }
-    /**List users
-
-Returns one page of the users of the caller's tenant, ordered by `createdAt`, then by
-`userId`, ascending. Users of other tenants are never listed.
-
-`filter` is free text matched, as a case-insensitive substring, against the user's
-`name` and `email`. `customerId` may be repeated; when given, only users linked to at
-least one of those customers are listed (customer ids of other tenants match nothing).
-All given criteria must hold. An out-of-range `limit` or `offset` is answered with 400
-`validation_error`.
-
-
-Sends a `GET` request to `/users`
-
-Arguments:
-- `customer_id`: Only list users linked to at least one of these customers. Repeat the parameter
-for several customers (`?customerId=...&customerId=...`); at most 100 values.
-
-- `filter`: Free text, matched as a case-insensitive substring; the operation says which fields it
-is matched against.
-
-- `limit`: The largest number of items to return (1..=1000).
-- `offset`: The number of items to skip from the start of the ordered list.
-```ignore
-let response = client.list_users()
-    .customer_id(customer_id)
-    .filter(filter)
-    .limit(limit)
-    .offset(offset)
-    .send()
-    .await;
-```*/
-    pub fn list_users(&self) -> builder::ListUsers<'_> {
-        builder::ListUsers::new(self)
-    }
-    /**Create a user
-
-Creates a user in the caller's tenant and answers with it. The server assigns
-`userId`, `createdAt` and `updatedAt`; a new user is linked to no customer.
-
-`referenceId` is unique per tenant among users: a duplicate is answered with 409
-`conflict`. Supports `X-Idempotency-Key`: an identical retry replays the first
-response; a retry while the first is running is 409 `idempotency_key_locked`; the same
-key with a different request is 409 `idempotency_key_mismatch`.
-
-
-Sends a `POST` request to `/users`
-
-Arguments:
-- `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
-with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-409 `idempotency_key_locked`; the same key with a different request with 409
-`idempotency_key_mismatch`.
-
-- `body`
-```ignore
-let response = client.create_user()
-    .x_idempotency_key(x_idempotency_key)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn create_user(&self) -> builder::CreateUser<'_> {
-        builder::CreateUser::new(self)
-    }
-    /**Get a user
-
-Returns one user of the caller's tenant. The path accepts either the user's `userId`
-(a UUID) or `rid_` followed by the user's `referenceId` (for example
-`rid_crm-user-1001`), so callers can look a user up by the id of their own system.
-
-A user that does not exist, or that belongs to another tenant, is answered with 404
-`not_found`.
-
-
-Sends a `GET` request to `/users/{userId}`
-
-Arguments:
-- `user_id`: The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
-followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
-rather than a UUID for that reason; an id that names no user of the tenant is a 404.
-
-```ignore
-let response = client.get_user()
-    .user_id(user_id)
-    .send()
-    .await;
-```*/
-    pub fn get_user(&self) -> builder::GetUser<'_> {
-        builder::GetUser::new(self)
-    }
-    /**Update a user
-
-Changes the given fields of a user of the caller's tenant and answers with the updated
-user. Every field is optional: a field that is absent stays as it is; `metadata`, when
-given, replaces the whole metadata object. `updatedAt` is set to the time of the change.
-The path takes the `userId` (a UUID).
-
-A user that does not exist, or that belongs to another tenant, is answered with 404
-`not_found`. A `referenceId` already used by another user of the tenant is answered
-with 409 `conflict`. Supports `X-Idempotency-Key` (409 `idempotency_key_locked` or
-`idempotency_key_mismatch` as described for the API).
-
-
-Sends a `PUT` request to `/users/{userId}`
-
-Arguments:
-- `user_id`: The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
-followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
-rather than a UUID for that reason; an id that names no user of the tenant is a 404.
-
-- `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
-with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
-409 `idempotency_key_locked`; the same key with a different request with 409
-`idempotency_key_mismatch`.
-
-- `body`
-```ignore
-let response = client.update_user()
-    .user_id(user_id)
-    .x_idempotency_key(x_idempotency_key)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn update_user(&self) -> builder::UpdateUser<'_> {
-        builder::UpdateUser::new(self)
-    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -7850,6 +7850,611 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::list_users`]
+
+[`Client::list_users`]: super::Client::list_users*/
+    #[derive(Debug, Clone)]
+    pub struct ListUsers<'a> {
+        client: &'a super::Client,
+        customer_id: Result<Option<::std::vec::Vec<::uuid::Uuid>>, String>,
+        filter: Result<Option<types::ListUsersFilter>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        offset: Result<Option<i64>, String>,
+    }
+    impl<'a> ListUsers<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                customer_id: Ok(None),
+                filter: Ok(None),
+                limit: Ok(None),
+                offset: Ok(None),
+            }
+        }
+        pub fn customer_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
+        {
+            self.customer_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < :: uuid :: Uuid >` for customer_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn filter<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListUsersFilter>,
+        {
+            self.filter = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListUsersFilter` for filter failed".to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for offset failed".to_string());
+            self
+        }
+        ///Sends a `GET` request to `/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserPage>, Error<types::Error>> {
+            let Self { client, customer_id, filter, limit, offset } = self;
+            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
+            let filter = filter.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("customerId", &customer_id))
+                .query(&progenitor_client::QueryParam::new("filter", &filter))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("offset", &offset))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_users",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::create_user`]
+
+[`Client::create_user`]: super::Client::create_user*/
+    #[derive(Debug, Clone)]
+    pub struct CreateUser<'a> {
+        client: &'a super::Client,
+        x_idempotency_key: Result<Option<types::CreateUserXIdempotencyKey>, String>,
+        body: Result<types::builder::CreateUserRequest, String>,
+    }
+    impl<'a> CreateUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                x_idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn x_idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateUserXIdempotencyKey>,
+        {
+            self.x_idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CreateUserXIdempotencyKey` for x_idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CreateUserRequest>,
+            <V as std::convert::TryInto<
+                types::CreateUserRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `CreateUserRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::CreateUserRequest,
+            ) -> types::builder::CreateUserRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
+            let Self { client, x_idempotency_key, body } = self;
+            let x_idempotency_key = x_idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = x_idempotency_key {
+                header_map.append("X-Idempotency-Key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "create_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                201u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::get_user`]
+
+[`Client::get_user`]: super::Client::get_user*/
+    #[derive(Debug, Clone)]
+    pub struct GetUser<'a> {
+        client: &'a super::Client,
+        user_id: Result<types::GetUserUserId, String>,
+    }
+    impl<'a> GetUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::GetUserUserId>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `GetUserUserId` for user_id failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/users/{userId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
+            let Self { client, user_id } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "get_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::update_user`]
+
+[`Client::update_user`]: super::Client::update_user*/
+    #[derive(Debug, Clone)]
+    pub struct UpdateUser<'a> {
+        client: &'a super::Client,
+        user_id: Result<types::UpdateUserUserId, String>,
+        x_idempotency_key: Result<Option<types::UpdateUserXIdempotencyKey>, String>,
+        body: Result<types::builder::UpdateUserRequest, String>,
+    }
+    impl<'a> UpdateUser<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+                x_idempotency_key: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateUserUserId>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `UpdateUserUserId` for user_id failed".to_string()
+                });
+            self
+        }
+        pub fn x_idempotency_key<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateUserXIdempotencyKey>,
+        {
+            self.x_idempotency_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UpdateUserXIdempotencyKey` for x_idempotency_key failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UpdateUserRequest>,
+            <V as std::convert::TryInto<
+                types::UpdateUserRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UpdateUserRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UpdateUserRequest,
+            ) -> types::builder::UpdateUserRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/users/{userId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
+            let Self { client, user_id, x_idempotency_key, body } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let x_idempotency_key = x_idempotency_key.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            if let Some(value) = x_idempotency_key {
+                header_map.append("X-Idempotency-Key", value.to_string().try_into()?);
+            }
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "update_user",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::verify_user_exists`]
+
+[`Client::verify_user_exists`]: super::Client::verify_user_exists*/
+    #[derive(Debug, Clone)]
+    pub struct VerifyUserExists<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::VerifyUserExistsRequest, String>,
+    }
+    impl<'a> VerifyUserExists<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::VerifyUserExistsRequest>,
+            <V as std::convert::TryInto<
+                types::VerifyUserExistsRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `VerifyUserExistsRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::VerifyUserExistsRequest,
+            ) -> types::builder::VerifyUserExistsRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/tools/verify-user-exists`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::VerifyUserExistsResponse>,
+            Error<types::Error>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::VerifyUserExistsRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/tools/verify-user-exists", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "verify_user_exists",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                413u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::list_customers`]
 
 [`Client::list_customers`]: super::Client::list_customers*/
@@ -8795,611 +9400,6 @@ pub mod builder {
                     )
                 }
                 409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::verify_user_exists`]
-
-[`Client::verify_user_exists`]: super::Client::verify_user_exists*/
-    #[derive(Debug, Clone)]
-    pub struct VerifyUserExists<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::VerifyUserExistsRequest, String>,
-    }
-    impl<'a> VerifyUserExists<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::VerifyUserExistsRequest>,
-            <V as std::convert::TryInto<
-                types::VerifyUserExistsRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `VerifyUserExistsRequest` for body failed: {}", s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::VerifyUserExistsRequest,
-            ) -> types::builder::VerifyUserExistsRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/tools/verify-user-exists`
-        pub async fn send(
-            self,
-        ) -> Result<
-            ResponseValue<types::VerifyUserExistsResponse>,
-            Error<types::Error>,
-        > {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::VerifyUserExistsRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/tools/verify-user-exists", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "verify_user_exists",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                413u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::list_users`]
-
-[`Client::list_users`]: super::Client::list_users*/
-    #[derive(Debug, Clone)]
-    pub struct ListUsers<'a> {
-        client: &'a super::Client,
-        customer_id: Result<Option<::std::vec::Vec<::uuid::Uuid>>, String>,
-        filter: Result<Option<types::ListUsersFilter>, String>,
-        limit: Result<Option<::std::num::NonZeroU64>, String>,
-        offset: Result<Option<i64>, String>,
-    }
-    impl<'a> ListUsers<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                customer_id: Ok(None),
-                filter: Ok(None),
-                limit: Ok(None),
-                offset: Ok(None),
-            }
-        }
-        pub fn customer_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::vec::Vec<::uuid::Uuid>>,
-        {
-            self.customer_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: vec :: Vec < :: uuid :: Uuid >` for customer_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn filter<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ListUsersFilter>,
-        {
-            self.filter = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `ListUsersFilter` for filter failed".to_string()
-                });
-            self
-        }
-        pub fn limit<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::num::NonZeroU64>,
-        {
-            self.limit = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn offset<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<i64>,
-        {
-            self.offset = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| "conversion to `i64` for offset failed".to_string());
-            self
-        }
-        ///Sends a `GET` request to `/users`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UserPage>, Error<types::Error>> {
-            let Self { client, customer_id, filter, limit, offset } = self;
-            let customer_id = customer_id.map_err(Error::InvalidRequest)?;
-            let filter = filter.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("customerId", &customer_id))
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::create_user`]
-
-[`Client::create_user`]: super::Client::create_user*/
-    #[derive(Debug, Clone)]
-    pub struct CreateUser<'a> {
-        client: &'a super::Client,
-        x_idempotency_key: Result<Option<types::CreateUserXIdempotencyKey>, String>,
-        body: Result<types::builder::CreateUserRequest, String>,
-    }
-    impl<'a> CreateUser<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                x_idempotency_key: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn x_idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::CreateUserXIdempotencyKey>,
-        {
-            self.x_idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `CreateUserXIdempotencyKey` for x_idempotency_key failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::CreateUserRequest>,
-            <V as std::convert::TryInto<
-                types::CreateUserRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `CreateUserRequest` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::CreateUserRequest,
-            ) -> types::builder::CreateUserRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/users`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
-            let Self { client, x_idempotency_key, body } = self;
-            let x_idempotency_key = x_idempotency_key.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateUserRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            if let Some(value) = x_idempotency_key {
-                header_map.append("X-Idempotency-Key", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "create_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                201u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                413u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::get_user`]
-
-[`Client::get_user`]: super::Client::get_user*/
-    #[derive(Debug, Clone)]
-    pub struct GetUser<'a> {
-        client: &'a super::Client,
-        user_id: Result<types::GetUserUserId, String>,
-    }
-    impl<'a> GetUser<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                user_id: Err("user_id was not initialized".to_string()),
-            }
-        }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::GetUserUserId>,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `GetUserUserId` for user_id failed".to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/users/{userId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
-            let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "get_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::update_user`]
-
-[`Client::update_user`]: super::Client::update_user*/
-    #[derive(Debug, Clone)]
-    pub struct UpdateUser<'a> {
-        client: &'a super::Client,
-        user_id: Result<types::UpdateUserUserId, String>,
-        x_idempotency_key: Result<Option<types::UpdateUserXIdempotencyKey>, String>,
-        body: Result<types::builder::UpdateUserRequest, String>,
-    }
-    impl<'a> UpdateUser<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                user_id: Err("user_id was not initialized".to_string()),
-                x_idempotency_key: Ok(None),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UpdateUserUserId>,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `UpdateUserUserId` for user_id failed".to_string()
-                });
-            self
-        }
-        pub fn x_idempotency_key<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UpdateUserXIdempotencyKey>,
-        {
-            self.x_idempotency_key = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `UpdateUserXIdempotencyKey` for x_idempotency_key failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UpdateUserRequest>,
-            <V as std::convert::TryInto<
-                types::UpdateUserRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `UpdateUserRequest` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::UpdateUserRequest,
-            ) -> types::builder::UpdateUserRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/users/{userId}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
-            let Self { client, user_id, x_idempotency_key, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let x_idempotency_key = x_idempotency_key.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateUserRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            if let Some(value) = x_idempotency_key {
-                header_map.append("X-Idempotency-Key", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "update_user",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                401u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                404u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                409u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                413u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -15,9 +15,9 @@ mod rejection;
 mod schema;
 
 pub use body::read_json_body;
-pub use params::{FromParam, ParamReader, ParamSet, Params};
+pub use params::{FromParam, ParamLocation, ParamReader, ParamSet, Params};
 pub use rejection::{Detail, Rejection};
-pub use schema::{compile_validator, param_metadata, validate};
+pub use schema::{compile_validator, param_schema, validate};
 
 /// Re-exported so that generated code names one path for these crates.
 pub use {dropshot, jsonschema, schemars, serde_json};

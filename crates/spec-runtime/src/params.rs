@@ -3,7 +3,7 @@
 
 
 use dropshot::{
-    ApiEndpointBodyContentType, ExtensionMode, ExtractorMetadata, HttpError, RequestContext,
+    ApiEndpointBodyContentType, ExtractorMetadata, HttpError, RequestContext,
     ServerContext, SharedExtractor,
 };
 use serde::de::DeserializeOwned;
@@ -11,12 +11,23 @@ use serde_json::Value;
 
 use crate::{Detail, Rejection, validate};
 
+/// Where a parameter set's values come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamLocation {
+    Query,
+    Header,
+}
+
 /// A generated struct holding the query or header parameters of one operation.
-pub trait ParamSet: Sized + Send + Sync + 'static {
+///
+/// Its `JsonSchema` (one property per parameter) is what dropshot's `Query`/`Header` extractors
+/// would describe, so the metadata is borrowed from them; parsing is ours, so that every bad
+/// parameter is named and repeatable query parameters work.
+pub trait ParamSet: DeserializeOwned + schemars::JsonSchema + Sized + Send + Sync + 'static {
+    /// Where the values come from.
+    const LOCATION: ParamLocation;
     /// Parses the parameters; problems are recorded on the reader, not returned.
     fn parse(reader: &mut ParamReader) -> Option<Self>;
-    /// Describes the parameters for the OpenAPI document dropshot derives.
-    fn metadata() -> Vec<dropshot::ApiEndpointParameter>;
 }
 
 /// Extractor for a [`ParamSet`]. It never fails the request: [`Params::into_inner`] returns
@@ -52,8 +63,11 @@ impl<T: ParamSet> SharedExtractor for Params<T> {
         }))
     }
 
-    fn metadata(_body_content_type: ApiEndpointBodyContentType) -> ExtractorMetadata {
-        ExtractorMetadata { extension_mode: ExtensionMode::None, parameters: T::metadata() }
+    fn metadata(body_content_type: ApiEndpointBodyContentType) -> ExtractorMetadata {
+        match T::LOCATION {
+            ParamLocation::Query => <dropshot::Query<T> as SharedExtractor>::metadata(body_content_type),
+            ParamLocation::Header => <dropshot::Header<T> as SharedExtractor>::metadata(body_content_type),
+        }
     }
 }
 

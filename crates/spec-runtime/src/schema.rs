@@ -1,6 +1,5 @@
 //! JSON Schema validation and parameter metadata built from the spec's schemas.
 
-use dropshot::{ApiEndpointParameter, ApiEndpointParameterLocation, ApiSchemaGenerator};
 use jsonschema::error::ValidationErrorKind;
 use schemars::JsonSchema;
 use serde_json::Value;
@@ -12,8 +11,12 @@ use crate::Detail;
 /// # Panics
 /// When `schema` is not valid JSON Schema. Generated code calls this with schemas the generator
 /// itself produced and checked, so a failure is a generator bug, caught by the crate's tests.
-pub fn compile_validator(schema: &str) -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(schema).expect("generated schema is JSON");
+pub fn compile_validator(schema: &str, definitions: &str) -> jsonschema::Validator {
+    let mut schema: Value = serde_json::from_str(schema).expect("generated schema is JSON");
+    let definitions: Value = serde_json::from_str(definitions).expect("generated definitions are JSON");
+    if let Value::Object(object) = &mut schema {
+        object.insert("definitions".into(), definitions);
+    }
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft4)
         .should_validate_formats(true)
@@ -41,7 +44,7 @@ pub fn validate(validator: &jsonschema::Validator, instance: &Value, prefix: &st
         let property = format!("{prefix}{property}");
         // One entry per property: the first failing keyword is enough to act on.
         if !details.iter().any(|d| d.property == property) {
-            details.push(Detail { property, code: error.keyword().to_string(), message });
+            details.push(Detail { property, code: error.kind().keyword().to_string(), message });
         }
     }
     details
@@ -51,47 +54,28 @@ fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-/// Builds dropshot metadata for one query or header parameter. The schema's type comes from the
-/// Rust type `T` (what the generated code really parses); `constraints` holds the spec's
-/// keywords (bounds, lengths, patterns, defaults) as a JSON object merged on top.
+/// The schema of one query or header parameter, for `#[schemars(schema_with = ...)]` on the
+/// generated parameter struct (dropshot derives parameter metadata from that struct's schema).
+/// The type comes from the Rust type `T` (what the generated code really parses);
+/// `constraints` holds the spec's keywords (bounds, lengths, patterns, defaults) as a JSON object
+/// merged on top.
 ///
 /// Dropshot accepts only scalar query parameters. A repeatable one (`?id=a&id=b`) is therefore
 /// described by its item schema, with the whole array schema kept in the `x-array` extension;
 /// the round-trip proof reads it back from there.
-pub fn param_metadata<T: JsonSchema>(
-    location: ApiEndpointParameterLocation,
-    name: &str,
-    description: Option<&str>,
-    required: bool,
+pub fn param_schema<T: JsonSchema>(
+    generator: &mut schemars::r#gen::SchemaGenerator,
     constraints: &str,
     array_of: Option<&str>,
-) -> ApiEndpointParameter {
-    let mut generator = schemars::r#gen::SchemaSettings::openapi3().into_generator();
-    let mut schema = to_value(generator.subschema_for::<T>());
+) -> schemars::schema::Schema {
+    let mut schema = serde_json::to_value(generator.subschema_for::<T>()).expect("schemas serialize");
     merge(&mut schema, constraints);
     if let Some(array_constraints) = array_of {
         let mut array = serde_json::json!({ "type": "array", "items": schema.clone() });
         merge(&mut array, array_constraints);
         schema.as_object_mut().expect("object schema").insert("x-array".into(), array);
     }
-    let schema: schemars::schema::Schema =
-        serde_json::from_value(schema).expect("merged schema is a schema");
-    let dependencies = generator
-        .take_definitions()
-        .into_iter()
-        .collect::<indexmap::IndexMap<_, _>>();
-    ApiEndpointParameter::new_named(
-        &location,
-        name.to_string(),
-        description.map(str::to_string),
-        required,
-        ApiSchemaGenerator::Static { schema: Box::new(schema), dependencies },
-        Vec::new(),
-    )
-}
-
-fn to_value(schema: schemars::schema::Schema) -> Value {
-    serde_json::to_value(schema).expect("schemas serialize")
+    serde_json::from_value(schema).expect("merged schema is a schema")
 }
 
 fn merge(schema: &mut Value, constraints: &str) {
