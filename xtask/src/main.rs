@@ -11,7 +11,9 @@ use codegen::files::{Mode, Outcome, ensure_file_contents};
 const EXIT_STALE: u8 = 2;
 
 #[derive(Parser)]
-#[command(about = "Generate the Connect API crates from openapi/connect.yaml, or check that they are fresh")]
+#[command(
+    about = "Generate the Connect API crates from openapi/connect.yaml, or check that they are fresh"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,8 +46,14 @@ fn run(mode: Mode) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
     let mut stale = 0;
     for (path, contents) in connect_files(&root)? {
-        let shown = path.strip_prefix(&root).unwrap_or(&path).display().to_string();
-        match ensure_file_contents(&path, &contents, mode).with_context(|| format!("writing {shown}"))? {
+        let shown = path
+            .strip_prefix(&root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        match ensure_file_contents(&path, &contents, mode)
+            .with_context(|| format!("writing {shown}"))?
+        {
             Outcome::Unchanged => {}
             Outcome::Written => println!("wrote {shown}"),
             Outcome::Stale(diff) => {
@@ -72,11 +80,18 @@ fn connect_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
         .with_context(|| format!("reading {}", spec_path.display()))?;
     // Messages name the spec by its path in the repository, as designers know it.
     let spec = codegen::load_str(spec_path, &text).map_err(|error| anyhow::anyhow!("{error}"))?;
-    let output = codegen::generate(&spec, &settings()).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let output =
+        codegen::generate(&spec, &settings()).map_err(|error| anyhow::anyhow!("{error}"))?;
     Ok(vec![
-        (root.join("crates/connect-types/src/generated.rs"), output.types),
+        (
+            root.join("crates/connect-types/src/generated.rs"),
+            output.types,
+        ),
         (root.join("crates/connect-api/src/generated.rs"), output.api),
-        (root.join("crates/connect-client/src/generated.rs"), output.client),
+        (
+            root.join("crates/connect-client/src/generated.rs"),
+            output.client,
+        ),
     ])
 }
 
@@ -90,7 +105,10 @@ fn settings() -> codegen::Settings {
 }
 
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 #[cfg(test)]
@@ -103,10 +121,16 @@ mod tests {
         let root = workspace_root();
         let mut stale = Vec::new();
         for (path, contents) in connect_files(&root).expect("the spec generates") {
-            if let Outcome::Stale(diff) = ensure_file_contents(&path, &contents, Mode::Verify).unwrap() {
+            if let Outcome::Stale(diff) =
+                ensure_file_contents(&path, &contents, Mode::Verify).unwrap()
+            {
                 stale.push(format!("{}\n{diff}", path.display()));
             }
         }
-        assert!(stale.is_empty(), "stale generated files (run `cargo xtask generate`):\n{}", stale.join("\n"));
+        assert!(
+            stale.is_empty(),
+            "stale generated files (run `cargo xtask generate`):\n{}",
+            stale.join("\n")
+        );
     }
 }

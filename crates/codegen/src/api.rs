@@ -17,7 +17,9 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
     let types = path_tokens(&settings.types_crate);
     let trait_name = format_ident!("{}", settings.trait_name);
     let error_type = format_ident!("{}", settings.error_schema.to_upper_camel_case());
-    let definitions = raw_string(&serde_json::to_string_pretty(&json_schema::definitions(&spec.raw)).expect("JSON"));
+    let definitions = raw_string(
+        &serde_json::to_string_pretty(&json_schema::definitions(&spec.raw)).expect("JSON"),
+    );
 
     let trait_doc = format!(
         " The API as the spec describes it. Implement it, then serve `{}_mod::api_description::<YourImpl>()`.",
@@ -148,12 +150,20 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
         /// extractor never fails the request: [`JsonBody::into_inner`] hands over the body or the
         /// rejection, so that the handler checks authentication first.
         #[derive(Debug)]
-        pub struct JsonBody<T>(::std::result::Result<T, ::spec_runtime::Rejection>);
+        pub struct JsonBody<T> {
+            bytes: ::std::vec::Vec<u8>,
+            result: ::std::result::Result<T, ::spec_runtime::Rejection>,
+        }
 
         impl<T> JsonBody<T> {
+            /// The body as received (empty when it could not be read, e.g. too large).
+            pub fn bytes(&self) -> &[u8] {
+                &self.bytes
+            }
+
             /// The body, or why it was rejected (malformed, too large, or invalid).
             pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
-                self.0
+                self.result
             }
         }
 
@@ -163,7 +173,8 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
                 rqctx: &::dropshot::RequestContext<C>,
                 request: ::http::Request<::dropshot::Body>,
             ) -> ::std::result::Result<Self, ::dropshot::HttpError> {
-                Ok(JsonBody(::spec_runtime::read_json_body(rqctx, request, T::validator()).await))
+                let (bytes, result) = ::spec_runtime::read_json_body(rqctx, request, T::validator()).await;
+                Ok(JsonBody { bytes, result })
             }
 
             /// Described exactly as dropshot describes a `TypedBody` of the same type.
@@ -192,7 +203,11 @@ fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStr
     let mut items = Vec::new();
     let mut args = Vec::new();
 
-    let path_params: Vec<&Param> = op.params.iter().filter(|p| p.location == Location::Path).collect();
+    let path_params: Vec<&Param> = op
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Path)
+        .collect();
     if !path_params.is_empty() {
         let name = format_ident!("{base}Path");
         let fields = path_params.iter().map(|p| {
@@ -211,8 +226,15 @@ fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStr
         });
         args.push(quote! { path: ::dropshot::Path<#name> });
     }
-    for (location, suffix, arg) in [(Location::Query, "Query", "query"), (Location::Header, "Headers", "headers")] {
-        let params: Vec<&Param> = op.params.iter().filter(|p| p.location == location).collect();
+    for (location, suffix, arg) in [
+        (Location::Query, "Query", "query"),
+        (Location::Header, "Headers", "headers"),
+    ] {
+        let params: Vec<&Param> = op
+            .params
+            .iter()
+            .filter(|p| p.location == location)
+            .collect();
         if params.is_empty() {
             continue;
         }
@@ -270,7 +292,11 @@ fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStr
         (None, None) => String::new(),
     };
     let doc_lines = doc.lines().map(|line| {
-        let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+        let line = if line.is_empty() {
+            String::new()
+        } else {
+            format!(" {line}")
+        };
         quote! { #[doc = #line] }
     });
     let method = quote! {
@@ -360,7 +386,11 @@ fn param_set(
                         reader.single::<#inner>(#loc, #wire, #required, &VALIDATOR)
                     };
                 });
-                let default = param.schema.get("default").filter(|_| !required).map(|d| raw_string(&d.to_string()));
+                let default = param
+                    .schema
+                    .get("default")
+                    .filter(|_| !required)
+                    .map(|d| raw_string(&d.to_string()));
                 match default {
                     _ if required => {
                         fields.push(quote! {
@@ -453,7 +483,11 @@ fn constraints(schema: &Value) -> Value {
 fn without(schema: &Value, keys: &[&str]) -> Value {
     match schema {
         Value::Object(object) => Value::Object(
-            object.iter().filter(|(k, _)| !keys.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            object
+                .iter()
+                .filter(|(k, _)| !keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         ),
         other => other.clone(),
     }
@@ -462,7 +496,12 @@ fn without(schema: &Value, keys: &[&str]) -> Value {
 /// `#[schemars(...)]` for the constraints of a path parameter (dropshot derives its schema).
 fn schemars_constraints(schema: &Value) -> TokenStream {
     let mut parts = Vec::new();
-    let number = |key: &str| schema.get(key).and_then(Value::as_u64).map(|n| proc_macro2::Literal::u64_unsuffixed(n));
+    let number = |key: &str| {
+        schema
+            .get(key)
+            .and_then(Value::as_u64)
+            .map(|n| proc_macro2::Literal::u64_unsuffixed(n))
+    };
     match (number("minLength"), number("maxLength")) {
         (Some(min), Some(max)) => parts.push(quote! { length(min = #min, max = #max) }),
         (Some(min), None) => parts.push(quote! { length(min = #min) }),
@@ -472,14 +511,22 @@ fn schemars_constraints(schema: &Value) -> TokenStream {
     if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
         parts.push(quote! { regex(pattern = #pattern) });
     }
-    if parts.is_empty() { quote! {} } else { quote! { #[schemars(#(#parts),*)] } }
+    if parts.is_empty() {
+        quote! {}
+    } else {
+        quote! { #[schemars(#(#parts),*)] }
+    }
 }
 
 fn doc_attr(text: Option<&str>) -> TokenStream {
     match text {
         Some(text) => {
             let lines = text.trim_end().lines().map(|line| {
-                let line = if line.is_empty() { String::new() } else { format!(" {line}") };
+                let line = if line.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {line}")
+                };
                 quote! { #[doc = #line] }
             });
             quote! { #(#lines)* }
@@ -506,5 +553,7 @@ pub(crate) fn raw_string(text: &str) -> TokenStream {
     while text.contains(&format!("\"{hashes}")) {
         hashes.push('#');
     }
-    format!("r{hashes}\"{text}\"{hashes}").parse().expect("a raw string literal")
+    format!("r{hashes}\"{text}\"{hashes}")
+        .parse()
+        .expect("a raw string literal")
 }

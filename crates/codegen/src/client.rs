@@ -1,15 +1,20 @@
 //! The client: progenitor, builder style, with its own types.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
 
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 use proc_macro2::TokenStream;
+use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
 
 use crate::{Settings, Spec, SpecError};
 
 pub fn generate(spec: &Spec, settings: &Settings) -> Result<String, SpecError> {
     let mut generation = GenerationSettings::new();
-    generation.with_interface(InterfaceStyle::Builder).with_tag(TagStyle::Merged);
+    generation
+        .with_interface(InterfaceStyle::Builder)
+        .with_tag(TagStyle::Merged)
+        .with_map_type("::std::collections::BTreeMap");
     let mut generator = Generator::new(&generation);
     let tokens = run_progenitor(spec, &mut generator)?;
     crate::render(tokens, settings, spec)
@@ -17,12 +22,11 @@ pub fn generate(spec: &Spec, settings: &Settings) -> Result<String, SpecError> {
 
 /// Runs progenitor, turning its errors and its panics (it asserts on some inputs that
 /// [`crate::model`] should already have refused) into a [`SpecError`].
-pub(crate) fn run_progenitor(spec: &Spec, generator: &mut Generator) -> Result<TokenStream, SpecError> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(|| generator.generate_tokens(&spec.doc)));
-    std::panic::set_hook(hook);
-    let message = match result {
+pub(crate) fn run_progenitor(
+    spec: &Spec,
+    generator: &mut Generator,
+) -> Result<TokenStream, SpecError> {
+    let message = match quietly(|| generator.generate_tokens(&spec.doc)) {
         Ok(Ok(tokens)) => return Ok(tokens),
         Ok(Err(error)) => format!("progenitor cannot generate from this document: {error}"),
         Err(panic) => {
@@ -34,5 +38,32 @@ pub(crate) fn run_progenitor(spec: &Spec, generator: &mut Generator) -> Result<T
             format!("progenitor failed on a construct the generator does not check for yet: {what}")
         }
     };
-    Err(SpecError::Generator { path: spec.path.clone(), message })
+    Err(SpecError::Generator {
+        path: spec.path.clone(),
+        message,
+    })
+}
+
+thread_local! {
+    /// Whether a panic on this thread is being caught by [`quietly`].
+    static QUIET: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic without printing it. The panic hook is process-wide, so it is
+/// wrapped once rather than swapped per call: swapping races with other threads (tests run in
+/// parallel) and can leave every later panic, a failing assertion's message included, silenced.
+fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
+    static WRAP_HOOK: Once = Once::new();
+    WRAP_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET.with(|quiet| quiet.set(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    QUIET.with(|quiet| quiet.set(false));
+    result
 }

@@ -978,11 +978,18 @@ impl RequestBody for ::connect_types::VerifyUserExistsRequest {
 /// extractor never fails the request: [`JsonBody::into_inner`] hands over the body or the
 /// rejection, so that the handler checks authentication first.
 #[derive(Debug)]
-pub struct JsonBody<T>(::std::result::Result<T, ::spec_runtime::Rejection>);
+pub struct JsonBody<T> {
+    bytes: ::std::vec::Vec<u8>,
+    result: ::std::result::Result<T, ::spec_runtime::Rejection>,
+}
 impl<T> JsonBody<T> {
+    /// The body as received (empty when it could not be read, e.g. too large).
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
-        self.0
+        self.result
     }
 }
 #[::async_trait::async_trait]
@@ -991,11 +998,13 @@ impl<T: RequestBody> ::dropshot::ExclusiveExtractor for JsonBody<T> {
         rqctx: &::dropshot::RequestContext<C>,
         request: ::http::Request<::dropshot::Body>,
     ) -> ::std::result::Result<Self, ::dropshot::HttpError> {
-        Ok(
-            JsonBody(
-                ::spec_runtime::read_json_body(rqctx, request, T::validator()).await,
-            ),
-        )
+        let (bytes, result) = ::spec_runtime::read_json_body(
+                rqctx,
+                request,
+                T::validator(),
+            )
+            .await;
+        Ok(JsonBody { bytes, result })
     }
     /// Described exactly as dropshot describes a `TypedBody` of the same type.
     fn metadata(

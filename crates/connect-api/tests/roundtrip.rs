@@ -12,7 +12,8 @@ fn source() -> serde_json::Value {
 }
 
 fn derived() -> serde_json::Value {
-    let description = connect_api_mod::stub_api_description().expect("the trait registers with dropshot");
+    let description =
+        connect_api_mod::stub_api_description().expect("the trait registers with dropshot");
     let openapi = description.openapi("Connect API", semver::Version::new(1, 0, 0));
     openapi.json().expect("dropshot renders its document")
 }
@@ -21,7 +22,12 @@ fn derived() -> serde_json::Value {
 fn the_served_api_is_the_spec() {
     let differences = codegen::roundtrip::compare(&source(), &derived());
     let report: Vec<String> = differences.iter().map(ToString::to_string).collect();
-    assert!(report.is_empty(), "{} difference(s) between the spec and the generated trait:\n{}", report.len(), report.join("\n"));
+    assert!(
+        report.is_empty(),
+        "{} difference(s) between the spec and the generated trait:\n{}",
+        report.len(),
+        report.join("\n")
+    );
 }
 
 /// The proof must be able to fail: a derived document with one operation's success status and
@@ -29,15 +35,35 @@ fn the_served_api_is_the_spec() {
 #[test]
 fn the_proof_names_operation_and_field() {
     let mut derived = derived();
-    let responses = derived.pointer_mut("/paths/~1users/post/responses").unwrap().as_object_mut().unwrap();
+    let responses = derived
+        .pointer_mut("/paths/~1users/post/responses")
+        .unwrap()
+        .as_object_mut()
+        .unwrap();
     let created = responses.remove("201").unwrap();
     responses.insert("200".into(), created);
-    let params = derived.pointer_mut("/paths/~1users/get/parameters").unwrap().as_array_mut().unwrap();
+    let params = derived
+        .pointer_mut("/paths/~1users/get/parameters")
+        .unwrap()
+        .as_array_mut()
+        .unwrap();
     let limit = params.iter_mut().find(|p| p["name"] == "limit").unwrap();
     limit["schema"]["maximum"] = 5000.into();
 
-    let report: Vec<String> =
-        codegen::roundtrip::compare(&source(), &derived).iter().map(ToString::to_string).collect();
-    assert!(report.iter().any(|d| d.starts_with("createUser: success status")), "{report:#?}");
-    assert!(report.iter().any(|d| d.starts_with("listUsers: parameter query/limit: schema.maximum")), "{report:#?}");
+    let report: Vec<String> = codegen::roundtrip::compare(&source(), &derived)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        report
+            .iter()
+            .any(|d| d.starts_with("createUser: success status")),
+        "{report:#?}"
+    );
+    assert!(
+        report
+            .iter()
+            .any(|d| d.starts_with("listUsers: parameter query/limit: schema.maximum")),
+        "{report:#?}"
+    );
 }

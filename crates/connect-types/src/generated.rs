@@ -2901,27 +2901,27 @@ is at most 512 characters.
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct Metadata(
-    pub ::std::collections::HashMap<::std::string::String, MetadataValue>,
+    pub ::std::collections::BTreeMap<::std::string::String, MetadataValue>,
 );
 impl ::std::ops::Deref for Metadata {
-    type Target = ::std::collections::HashMap<::std::string::String, MetadataValue>;
+    type Target = ::std::collections::BTreeMap<::std::string::String, MetadataValue>;
     fn deref(
         &self,
-    ) -> &::std::collections::HashMap<::std::string::String, MetadataValue> {
+    ) -> &::std::collections::BTreeMap<::std::string::String, MetadataValue> {
         &self.0
     }
 }
 impl ::std::convert::From<Metadata>
-for ::std::collections::HashMap<::std::string::String, MetadataValue> {
+for ::std::collections::BTreeMap<::std::string::String, MetadataValue> {
     fn from(value: Metadata) -> Self {
         value.0
     }
 }
 impl ::std::convert::From<
-    ::std::collections::HashMap<::std::string::String, MetadataValue>,
+    ::std::collections::BTreeMap<::std::string::String, MetadataValue>,
 > for Metadata {
     fn from(
-        value: ::std::collections::HashMap<::std::string::String, MetadataValue>,
+        value: ::std::collections::BTreeMap<::std::string::String, MetadataValue>,
     ) -> Self {
         Self(value)
     }

@@ -8,20 +8,40 @@ use crate::{Detail, Rejection, validate};
 /// Reads the request body (bounded by the server's `request_body_max_bytes`), insists on a JSON
 /// content type, parses it, validates it against `validator` (every bad property reported) and
 /// only then deserializes it into `T`.
+///
+/// Returns the raw bytes beside the result (empty when the body could not be read), so that the
+/// caller can fingerprint the request, e.g. for idempotency keys.
 pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
     rqctx: &RequestContext<C>,
     request: hyper_request::Request,
     validator: &jsonschema::Validator,
-) -> Result<T, Rejection> {
+) -> (Vec<u8>, Result<T, Rejection>) {
     let content_type = request
         .headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .map(|value| value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase());
-    let bytes = UntypedBody::from_request(rqctx, request)
-        .await
-        .map_err(|error| Rejection::from_http_error(&error))?;
-    match content_type.as_deref() {
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let bytes = match UntypedBody::from_request(rqctx, request).await {
+        Ok(body) => body.as_bytes().to_vec(),
+        Err(error) => return (Vec::new(), Err(Rejection::from_http_error(&error))),
+    };
+    let result = decode(content_type.as_deref(), &bytes, validator);
+    (bytes, result)
+}
+
+fn decode<T: DeserializeOwned>(
+    content_type: Option<&str>,
+    bytes: &[u8],
+    validator: &jsonschema::Validator,
+) -> Result<T, Rejection> {
+    match content_type {
         Some("application/json") => {}
         Some(other) => {
             return Err(Rejection::malformed(format!(
@@ -29,11 +49,14 @@ pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
             )));
         }
         None => {
-            return Err(Rejection::malformed("expected content type application/json, got none"));
+            return Err(Rejection::malformed(
+                "expected content type application/json, got none",
+            ));
         }
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes.as_bytes())
-        .map_err(|error| Rejection::malformed(format!("request body is not valid JSON: {error}")))?;
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+        Rejection::malformed(format!("request body is not valid JSON: {error}"))
+    })?;
     let details = validate(validator, &value, "");
     if !details.is_empty() {
         return Err(Rejection::validation(details));

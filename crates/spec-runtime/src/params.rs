@@ -1,10 +1,8 @@
 //! Query and header parameter sets.
 
-
-
 use dropshot::{
-    ApiEndpointBodyContentType, ExtractorMetadata, HttpError, RequestContext,
-    ServerContext, SharedExtractor,
+    ApiEndpointBodyContentType, ExtractorMetadata, HttpError, RequestContext, ServerContext,
+    SharedExtractor,
 };
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -23,7 +21,9 @@ pub enum ParamLocation {
 /// Its `JsonSchema` (one property per parameter) is what dropshot's `Query`/`Header` extractors
 /// would describe, so the metadata is borrowed from them; parsing is ours, so that every bad
 /// parameter is named and repeatable query parameters work.
-pub trait ParamSet: DeserializeOwned + schemars::JsonSchema + Sized + Send + Sync + 'static {
+pub trait ParamSet:
+    DeserializeOwned + schemars::JsonSchema + Sized + Send + Sync + 'static
+{
     /// Where the values come from.
     const LOCATION: ParamLocation;
     /// Parses the parameters; problems are recorded on the reader, not returned.
@@ -65,8 +65,12 @@ impl<T: ParamSet> SharedExtractor for Params<T> {
 
     fn metadata(body_content_type: ApiEndpointBodyContentType) -> ExtractorMetadata {
         match T::LOCATION {
-            ParamLocation::Query => <dropshot::Query<T> as SharedExtractor>::metadata(body_content_type),
-            ParamLocation::Header => <dropshot::Header<T> as SharedExtractor>::metadata(body_content_type),
+            ParamLocation::Query => {
+                <dropshot::Query<T> as SharedExtractor>::metadata(body_content_type)
+            }
+            ParamLocation::Header => {
+                <dropshot::Header<T> as SharedExtractor>::metadata(body_content_type)
+            }
         }
     }
 }
@@ -96,7 +100,11 @@ impl<T: DeserializeOwned> FromParam for T {
 
 impl ParamReader {
     fn new(query: Vec<(String, String)>, headers: http::HeaderMap) -> Self {
-        Self { query, headers, details: Vec::new() }
+        Self {
+            query,
+            headers,
+            details: Vec::new(),
+        }
     }
 
     fn raw(&mut self, location: &str, name: &str) -> Vec<String> {
@@ -107,12 +115,21 @@ impl ParamReader {
                 .iter()
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
                 .collect(),
-            _ => self.query.iter().filter(|(key, _)| key == name).map(|(_, v)| v.clone()).collect(),
+            _ => self
+                .query
+                .iter()
+                .filter(|(key, _)| key == name)
+                .map(|(_, v)| v.clone())
+                .collect(),
         }
     }
 
     fn reject(&mut self, location: &str, name: &str, code: &str, message: String) {
-        self.details.push(Detail { property: format!("{location}/{name}"), code: code.into(), message });
+        self.details.push(Detail {
+            property: format!("{location}/{name}"),
+            code: code.into(),
+            message,
+        });
     }
 
     /// Reads a parameter that occurs at most once. `None` when absent (recorded as an error
@@ -134,7 +151,12 @@ impl ParamReader {
             }
             1 => self.parse_one(location, name, &values.remove(0), validator),
             _ => {
-                self.reject(location, name, "repeated", "must not be given more than once".into());
+                self.reject(
+                    location,
+                    name,
+                    "repeated",
+                    "must not be given more than once".into(),
+                );
                 None
             }
         }
@@ -157,8 +179,14 @@ impl ParamReader {
         if self.details.len() == before {
             let array = Value::Array(values.into_iter().map(Value::String).collect());
             let prefix = format!("{location}/{name}");
-            if let Some(detail) = validate(array_validator, &array, &prefix).into_iter().next() {
-                self.details.push(Detail { property: prefix, ..detail });
+            if let Some(detail) = validate(array_validator, &array, &prefix)
+                .into_iter()
+                .next()
+            {
+                self.details.push(Detail {
+                    property: prefix,
+                    ..detail
+                });
             }
         }
         items
@@ -182,11 +210,13 @@ impl ParamReader {
         let prefix = format!("{location}/{name}");
         match validate(validator, &json, &prefix).into_iter().next() {
             Some(detail) => {
-                self.details.push(Detail { property: prefix, ..detail });
+                self.details.push(Detail {
+                    property: prefix,
+                    ..detail
+                });
                 None
             }
             None => Some(value),
         }
     }
 }
-

@@ -45,7 +45,12 @@ impl Rejection {
             [one] => format!("invalid request: {}: {}", one.property, one.message),
             many => format!("invalid request: {} properties are invalid", many.len()),
         };
-        Self { status: 400, code: codes::VALIDATION_ERROR.to_string(), message, details }
+        Self {
+            status: 400,
+            code: codes::VALIDATION_ERROR.to_string(),
+            message,
+            details,
+        }
     }
 
     /// A 400 `malformed_request`.

@@ -13,7 +13,8 @@ use crate::Detail;
 /// itself produced and checked, so a failure is a generator bug, caught by the crate's tests.
 pub fn compile_validator(schema: &str, definitions: &str) -> jsonschema::Validator {
     let mut schema: Value = serde_json::from_str(schema).expect("generated schema is JSON");
-    let definitions: Value = serde_json::from_str(definitions).expect("generated definitions are JSON");
+    let definitions: Value =
+        serde_json::from_str(definitions).expect("generated definitions are JSON");
     if let Value::Object(object) = &mut schema {
         object.insert("definitions".into(), definitions);
     }
@@ -33,18 +34,28 @@ pub fn validate(validator: &jsonschema::Validator, instance: &Value, prefix: &st
         let (property, message) = match error.kind() {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                (format!("{path}/{}", escape(name)), "is required".to_string())
+                (
+                    format!("{path}/{}", escape(name)),
+                    "is required".to_string(),
+                )
             }
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let name = unexpected.first().map(String::as_str).unwrap_or_default();
-                (format!("{path}/{}", escape(name)), "is not a known property".to_string())
+                (
+                    format!("{path}/{}", escape(name)),
+                    "is not a known property".to_string(),
+                )
             }
             _ => (path, error.masked().to_string()),
         };
         let property = format!("{prefix}{property}");
         // One entry per property: the first failing keyword is enough to act on.
         if !details.iter().any(|d| d.property == property) {
-            details.push(Detail { property, code: error.kind().keyword().to_string(), message });
+            details.push(Detail {
+                property,
+                code: error.kind().keyword().to_string(),
+                message,
+            });
         }
     }
     details
@@ -68,12 +79,16 @@ pub fn param_schema<T: JsonSchema>(
     constraints: &str,
     array_of: Option<&str>,
 ) -> schemars::schema::Schema {
-    let mut schema = serde_json::to_value(generator.subschema_for::<T>()).expect("schemas serialize");
+    let mut schema =
+        serde_json::to_value(generator.subschema_for::<T>()).expect("schemas serialize");
     merge(&mut schema, constraints);
     if let Some(array_constraints) = array_of {
         let mut array = serde_json::json!({ "type": "array", "items": schema.clone() });
         merge(&mut array, array_constraints);
-        schema.as_object_mut().expect("object schema").insert("x-array".into(), array);
+        schema
+            .as_object_mut()
+            .expect("object schema")
+            .insert("x-array".into(), array);
     }
     serde_json::from_value(schema).expect("merged schema is a schema")
 }

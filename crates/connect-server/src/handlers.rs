@@ -1,0 +1,541 @@
+//! The endpoints: the generated trait, implemented thinly over the store.
+
+use std::future::Future;
+use std::time::Instant;
+
+use connect_api::{
+    AddUserToCustomerHeaders, AddUserToCustomerPath, AddUserToCustomerResponseHeaders, ApiError,
+    ConnectApi, CreateCustomerHeaders, CreateCustomerResponseHeaders, CreateUserHeaders,
+    CreateUserResponseHeaders, GetCustomerPath, GetUserPath, JsonBody, ListCustomersQuery,
+    ListUsersQuery, RemoveUserFromCustomerHeaders, RemoveUserFromCustomerPath,
+    RemoveUserFromCustomerQuery, RemoveUserFromCustomerResponseHeaders,
+    UpdateCustomerBillingHeaders, UpdateCustomerBillingPath, UpdateCustomerBillingResponseHeaders,
+    UpdateCustomerHeaders, UpdateCustomerPath, UpdateCustomerResponseHeaders, UpdateUserHeaders,
+    UpdateUserPath, UpdateUserResponseHeaders,
+};
+use connect_types as types;
+use dropshot::{
+    Body, ErrorStatusCode, HttpError, HttpResponseCreated, HttpResponseDeleted,
+    HttpResponseHeaders, HttpResponseOk, Path, RequestContext,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use spec_runtime::Params;
+use uuid::Uuid;
+
+use crate::ServerContext;
+use crate::auth::Tenant;
+use crate::idempotency::{Begin, Outcome};
+use crate::store::{CustomerFilter, Page, PageRequest, UserFilter, UserKey};
+
+/// The implementation of the generated trait.
+pub enum ConnectServer {}
+
+type Rq = RequestContext<ServerContext>;
+
+/// Runs a handler body for an authenticated tenant, puts the request id into error bodies and
+/// logs one line per request: method, path, status, latency, request id, tenant (never the key).
+async fn handle<T, F, Fut>(rqctx: &Rq, success: u16, body: F) -> Result<T, ApiError>
+where
+    F: FnOnce(Tenant) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let started = Instant::now();
+    let (tenant, result) = match authenticate(rqctx) {
+        Ok(tenant) => (Some(tenant.clone()), body(tenant).await),
+        Err(error) => (None, Err(error)),
+    };
+    let result = result.map_err(|mut error| {
+        error
+            .body
+            .request_id
+            .get_or_insert_with(|| rqctx.request_id.clone());
+        error
+    });
+    let status = match &result {
+        Ok(_) => success,
+        Err(error) => error.status.as_u16(),
+    };
+    slog::info!(rqctx.log, "request handled";
+        "method" => rqctx.request.method().as_str(),
+        "path" => rqctx.request.uri().path(),
+        "status" => status,
+        "latency_us" => started.elapsed().as_micros() as u64,
+        "request_id" => &rqctx.request_id,
+        "tenant" => tenant.as_ref().map_or("-", |t| t.0.as_str()),
+    );
+    result
+}
+
+fn authenticate(rqctx: &Rq) -> Result<Tenant, ApiError> {
+    let presented = rqctx
+        .request
+        .headers()
+        .get("x-api-key")
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    rqctx.context().keys.tenant_for(presented).ok_or_else(|| {
+        ApiError::new(
+            ErrorStatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid X-API-Key header is required",
+        )
+    })
+}
+
+/// Runs a write under its idempotency key, if it has one. Returns the value and whether it was
+/// replayed from an earlier identical request.
+async fn idempotent<T, Fut>(
+    rqctx: &Rq,
+    tenant: &Tenant,
+    key: Option<&str>,
+    body: &[u8],
+    run: Fut,
+) -> Result<(T, bool), ApiError>
+where
+    T: Serialize + DeserializeOwned,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let Some(key) = key else {
+        return run.await.map(|value| (value, false));
+    };
+    let keys = &rqctx.context().idempotency;
+    let uri = rqctx.request.uri();
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let fingerprint = keys.fingerprint(rqctx.request.method().as_str(), path_and_query, body);
+    match keys.begin(tenant, key, fingerprint)? {
+        Begin::Replay(Outcome::Success(value)) => {
+            let value =
+                serde_json::from_value(value).expect("a kept response reads back as its type");
+            Ok((value, true))
+        }
+        Begin::Replay(Outcome::Failure(error)) => Err(error),
+        Begin::Run(guard) => {
+            let result = run.await;
+            let outcome = match &result {
+                Ok(value) => {
+                    Outcome::Success(serde_json::to_value(value).expect("responses serialize"))
+                }
+                Err(error) => Outcome::Failure(error.clone()),
+            };
+            guard.finish(&outcome);
+            result.map(|value| (value, false))
+        }
+    }
+}
+
+fn replayed(replayed: bool) -> Option<String> {
+    replayed.then(|| "true".to_string())
+}
+
+/// Path ids are plain strings in the spec, so that a malformed id is simply not found.
+fn path_id(text: &str, what: &'static str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| crate::store::StoreError::NotFound(what).into())
+}
+
+fn pagination(total: u64, page: PageRequest) -> types::Pagination {
+    let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    types::Pagination {
+        total: int(total),
+        limit: int(page.limit),
+        offset: int(page.offset),
+        sort: types::Sort {
+            key: "createdAt".to_string(),
+            direction: types::SortDirection::Asc,
+        },
+    }
+}
+
+fn user_page(page: Page<types::User>, request: PageRequest) -> types::UserPage {
+    types::UserPage {
+        pagination: pagination(page.total, request),
+        items: page.items,
+    }
+}
+
+impl ConnectApi for ConnectServer {
+    type Context = ServerContext;
+
+    async fn list_users(
+        rqctx: Rq,
+        query: Params<ListUsersQuery>,
+    ) -> Result<HttpResponseOk<types::UserPage>, ApiError> {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let query = query.into_inner()?;
+            let page = PageRequest {
+                limit: query.limit,
+                offset: query.offset,
+            };
+            let filter = UserFilter {
+                text: query.filter,
+                customer_ids: query.customer_id,
+            };
+            let found = rq
+                .context()
+                .store
+                .list_users(&tenant, &filter, page)
+                .await?;
+            Ok(HttpResponseOk(user_page(found, page)))
+        })
+        .await
+    }
+
+    async fn create_user(
+        rqctx: Rq,
+        headers: Params<CreateUserHeaders>,
+        body: JsonBody<types::CreateUserRequest>,
+    ) -> Result<
+        HttpResponseHeaders<HttpResponseCreated<types::User>, CreateUserResponseHeaders>,
+        ApiError,
+    > {
+        let rq = &rqctx;
+        handle(rq, 201, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let bytes = body.bytes().to_vec();
+            let (user, was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &bytes,
+                async {
+                    let request = body.into_inner()?;
+                    Ok(rq.context().store.create_user(&tenant, request).await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseCreated(user),
+                CreateUserResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn get_user(
+        rqctx: Rq,
+        path: Path<GetUserPath>,
+    ) -> Result<HttpResponseOk<types::User>, ApiError> {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let path = path.into_inner();
+            let key = match path.user_id.strip_prefix("rid_") {
+                Some(reference) => UserKey::ReferenceId(reference.to_string()),
+                None => UserKey::Id(path_id(&path.user_id, "user")?),
+            };
+            Ok(HttpResponseOk(
+                rq.context().store.get_user(&tenant, &key).await?,
+            ))
+        })
+        .await
+    }
+
+    async fn update_user(
+        rqctx: Rq,
+        path: Path<UpdateUserPath>,
+        headers: Params<UpdateUserHeaders>,
+        body: JsonBody<types::UpdateUserRequest>,
+    ) -> Result<HttpResponseHeaders<HttpResponseOk<types::User>, UpdateUserResponseHeaders>, ApiError>
+    {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let bytes = body.bytes().to_vec();
+            let (user, was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &bytes,
+                async {
+                    let id = path_id(&path.into_inner().user_id, "user")?;
+                    let request = body.into_inner()?;
+                    Ok(rq.context().store.update_user(&tenant, id, request).await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseOk(user),
+                UpdateUserResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn verify_user_exists(
+        rqctx: Rq,
+        body: JsonBody<types::VerifyUserExistsRequest>,
+    ) -> Result<HttpResponseOk<types::VerifyUserExistsResponse>, ApiError> {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let request = body.into_inner()?;
+            let email = request.email.as_ref().map(|e| e.to_string());
+            let msisdn = request.msisdn.as_ref().map(|m| m.to_string());
+            let exists = rq
+                .context()
+                .store
+                .user_exists(&tenant, email.as_deref(), msisdn.as_deref())
+                .await?;
+            let description = if exists {
+                "a user with the given email or msisdn exists"
+            } else {
+                "no user has the given email or msisdn"
+            };
+            Ok(HttpResponseOk(types::VerifyUserExistsResponse {
+                exists,
+                description: Some(description.to_string()),
+            }))
+        })
+        .await
+    }
+
+    async fn list_customers(
+        rqctx: Rq,
+        query: Params<ListCustomersQuery>,
+    ) -> Result<HttpResponseOk<types::CustomerPage>, ApiError> {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let query = query.into_inner()?;
+            let page = PageRequest {
+                limit: query.limit,
+                offset: query.offset,
+            };
+            let filter = CustomerFilter {
+                text: query.filter,
+                customer_type: query.customer_type,
+            };
+            let found = rq
+                .context()
+                .store
+                .list_customers(&tenant, &filter, page)
+                .await?;
+            Ok(HttpResponseOk(types::CustomerPage {
+                pagination: pagination(found.total, page),
+                items: found.items,
+            }))
+        })
+        .await
+    }
+
+    async fn create_customer(
+        rqctx: Rq,
+        headers: Params<CreateCustomerHeaders>,
+        body: JsonBody<types::CreateCustomerRequest>,
+    ) -> Result<
+        HttpResponseHeaders<HttpResponseCreated<types::Customer>, CreateCustomerResponseHeaders>,
+        ApiError,
+    > {
+        let rq = &rqctx;
+        handle(rq, 201, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let bytes = body.bytes().to_vec();
+            let (customer, was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &bytes,
+                async {
+                    let request = body.into_inner()?;
+                    Ok(rq.context().store.create_customer(&tenant, request).await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseCreated(customer),
+                CreateCustomerResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn get_customer(
+        rqctx: Rq,
+        path: Path<GetCustomerPath>,
+    ) -> Result<HttpResponseOk<types::Customer>, ApiError> {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let id = path_id(&path.into_inner().customer_id, "customer")?;
+            Ok(HttpResponseOk(
+                rq.context().store.get_customer(&tenant, id).await?,
+            ))
+        })
+        .await
+    }
+
+    async fn update_customer(
+        rqctx: Rq,
+        path: Path<UpdateCustomerPath>,
+        headers: Params<UpdateCustomerHeaders>,
+        body: JsonBody<types::UpdateCustomerRequest>,
+    ) -> Result<
+        HttpResponseHeaders<HttpResponseOk<types::Customer>, UpdateCustomerResponseHeaders>,
+        ApiError,
+    > {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let bytes = body.bytes().to_vec();
+            let (customer, was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &bytes,
+                async {
+                    let id = path_id(&path.into_inner().customer_id, "customer")?;
+                    let request = body.into_inner()?;
+                    Ok(rq
+                        .context()
+                        .store
+                        .update_customer(&tenant, id, request)
+                        .await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseOk(customer),
+                UpdateCustomerResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn update_customer_billing(
+        rqctx: Rq,
+        path: Path<UpdateCustomerBillingPath>,
+        headers: Params<UpdateCustomerBillingHeaders>,
+        body: JsonBody<types::UpdateBillingRequest>,
+    ) -> Result<
+        HttpResponseHeaders<HttpResponseOk<types::Customer>, UpdateCustomerBillingResponseHeaders>,
+        ApiError,
+    > {
+        let rq = &rqctx;
+        handle(rq, 200, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let bytes = body.bytes().to_vec();
+            let (customer, was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &bytes,
+                async {
+                    let id = path_id(&path.into_inner().customer_id, "customer")?;
+                    let request = body.into_inner()?;
+                    let billing: types::Billing =
+                        serde_json::from_value(serde_json::to_value(&request).expect("serializes"))
+                            .expect("UpdateBillingRequest and Billing share their shape");
+                    Ok(rq
+                        .context()
+                        .store
+                        .update_billing(&tenant, id, billing)
+                        .await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseOk(customer),
+                UpdateCustomerBillingResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn add_user_to_customer(
+        rqctx: Rq,
+        path: Path<AddUserToCustomerPath>,
+        headers: Params<AddUserToCustomerHeaders>,
+        body: JsonBody<types::AddUserToCustomerRequest>,
+    ) -> Result<
+        HttpResponseHeaders<
+            HttpResponseCreated<types::CustomerUser>,
+            AddUserToCustomerResponseHeaders,
+        >,
+        ApiError,
+    > {
+        let rq = &rqctx;
+        handle(rq, 201, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let bytes = body.bytes().to_vec();
+            let (link, was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &bytes,
+                async {
+                    let customer = path_id(&path.into_inner().customer_id, "customer")?;
+                    let request = body.into_inner()?;
+                    let role = request.role.unwrap_or_default();
+                    Ok(rq
+                        .context()
+                        .store
+                        .add_user(&tenant, customer, request.user_id, role)
+                        .await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseCreated(link),
+                AddUserToCustomerResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn remove_user_from_customer(
+        rqctx: Rq,
+        path: Path<RemoveUserFromCustomerPath>,
+        query: Params<RemoveUserFromCustomerQuery>,
+        headers: Params<RemoveUserFromCustomerHeaders>,
+    ) -> Result<
+        HttpResponseHeaders<HttpResponseDeleted, RemoveUserFromCustomerResponseHeaders>,
+        ApiError,
+    > {
+        let rq = &rqctx;
+        handle(rq, 204, |tenant| async move {
+            let headers = headers.into_inner()?;
+            let ((), was_replayed) = idempotent(
+                rq,
+                &tenant,
+                headers.x_idempotency_key.as_deref(),
+                &[],
+                async {
+                    let customer = path_id(&path.into_inner().customer_id, "customer")?;
+                    let query = query.into_inner()?;
+                    Ok(rq
+                        .context()
+                        .store
+                        .remove_user(&tenant, customer, query.user_id)
+                        .await?)
+                },
+            )
+            .await?;
+            Ok(HttpResponseHeaders::new(
+                HttpResponseDeleted(),
+                RemoveUserFromCustomerResponseHeaders {
+                    idempotent_replayed: replayed(was_replayed),
+                },
+            ))
+        })
+        .await
+    }
+}
+
+/// The source spec, outside the authenticated API (and outside the spec itself).
+#[dropshot::endpoint { method = GET, path = "/openapi.yaml", unpublished = true }]
+pub async fn openapi_yaml(_rqctx: Rq) -> Result<http::Response<Body>, HttpError> {
+    http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/yaml")
+        .body(crate::SPEC_YAML.into())
+        .map_err(|error| HttpError::for_internal_error(error.to_string()))
+}

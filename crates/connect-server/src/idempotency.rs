@@ -1,0 +1,305 @@
+//! Idempotency keys (`X-Idempotency-Key`), as the contract's section 1.3 describes them.
+//!
+//! A key is scoped to its tenant. Its first request runs; the outcome (the success body, or the
+//! 4xx error with its status and body) is kept for [`KEY_LIFETIME`] and replayed to identical
+//! retries, which run nothing. An identical request while the first is still running gets
+//! `idempotency_key_locked`; the same key with a different request (method, path, query or body
+//! bytes) gets `idempotency_key_mismatch`. 5xx outcomes are not kept, so a retry runs again.
+//!
+//! Memory is bounded: each tenant keeps at most [`KEYS_PER_TENANT`] keys. Expired keys are
+//! dropped whenever the tenant's table is touched. When the table is full of live keys, the
+//! oldest completed key is forgotten early (its retries would run again); when every key is
+//! still running, new keys are refused with `idempotency_key_locked` until one finishes.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+use connect_api::ApiError;
+use dropshot::ErrorStatusCode;
+
+use crate::auth::Tenant;
+use crate::clock::Clock;
+
+/// How long an outcome is kept (the contract's 24 hours).
+pub const KEY_LIFETIME: Duration = Duration::hours(24);
+
+/// Keys kept per tenant. At the body limit of 256 KiB a kept response is at most a few KiB
+/// (responses are far smaller than requests), so this bounds a tenant to tens of MiB.
+pub const KEYS_PER_TENANT: usize = 10_000;
+
+/// What a request is, for telling an identical retry from a different request under one key.
+pub type Fingerprint = u64;
+
+/// A kept outcome: the success body as JSON, or the error.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    Success(serde_json::Value),
+    Failure(ApiError),
+}
+
+#[derive(Debug)]
+enum Entry {
+    Running {
+        fingerprint: Fingerprint,
+    },
+    Done {
+        fingerprint: Fingerprint,
+        outcome: Outcome,
+    },
+}
+
+#[derive(Debug, Default)]
+struct TenantKeys {
+    entries: HashMap<String, Entry>,
+    /// Completed keys by expiry, oldest first: what to drop when they expire or room is needed.
+    expiry: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+impl TenantKeys {
+    fn purge_expired(&mut self, now: DateTime<Utc>) {
+        while let Some((expires_at, key)) = self.expiry.first().cloned() {
+            if expires_at > now {
+                break;
+            }
+            self.expiry.pop_first();
+            self.entries.remove(&key);
+        }
+    }
+}
+
+/// What [`IdempotencyKeys::begin`] decided.
+#[derive(Debug)]
+pub enum Begin {
+    /// Run the request, then call [`Guard::finish`].
+    Run(Guard),
+    /// An identical request completed before: answer with this.
+    Replay(Outcome),
+}
+
+/// The table of keys, for all tenants.
+pub struct IdempotencyKeys {
+    clock: Arc<dyn Clock>,
+    hasher: RandomState,
+    tenants: Mutex<HashMap<Tenant, TenantKeys>>,
+    capacity: usize,
+}
+
+impl IdempotencyKeys {
+    pub fn new(clock: Arc<dyn Clock>) -> Arc<Self> {
+        Self::with_capacity(clock, KEYS_PER_TENANT)
+    }
+
+    pub fn with_capacity(clock: Arc<dyn Clock>, capacity: usize) -> Arc<Self> {
+        Arc::new(Self {
+            clock,
+            hasher: RandomState::new(),
+            tenants: Mutex::new(HashMap::new()),
+            capacity,
+        })
+    }
+
+    /// The fingerprint of a request: method, path and query, and the body bytes.
+    pub fn fingerprint(&self, method: &str, path_and_query: &str, body: &[u8]) -> Fingerprint {
+        let mut hasher = self.hasher.build_hasher();
+        for part in [method.as_bytes(), path_and_query.as_bytes(), body] {
+            hasher.write_usize(part.len());
+            hasher.write(part);
+        }
+        hasher.finish()
+    }
+
+    /// Claims `key` for a request, or says why not.
+    pub fn begin(
+        self: &Arc<Self>,
+        tenant: &Tenant,
+        key: &str,
+        fingerprint: Fingerprint,
+    ) -> Result<Begin, ApiError> {
+        let now = self.clock.now();
+        let mut tenants = self.tenants.lock().expect("idempotency lock");
+        let keys = tenants.entry(tenant.clone()).or_default();
+        keys.purge_expired(now);
+        match keys.entries.get(key) {
+            Some(Entry::Running {
+                fingerprint: running,
+            }) => {
+                return Err(if *running == fingerprint {
+                    locked()
+                } else {
+                    mismatch()
+                });
+            }
+            Some(Entry::Done {
+                fingerprint: done,
+                outcome,
+                ..
+            }) => {
+                return if *done == fingerprint {
+                    Ok(Begin::Replay(outcome.clone()))
+                } else {
+                    Err(mismatch())
+                };
+            }
+            None => {}
+        }
+        if keys.entries.len() >= self.capacity {
+            match keys.expiry.pop_first() {
+                Some((_, oldest)) => {
+                    keys.entries.remove(&oldest);
+                }
+                None => return Err(locked()),
+            }
+        }
+        keys.entries
+            .insert(key.to_string(), Entry::Running { fingerprint });
+        Ok(Begin::Run(Guard {
+            keys: Some(self.clone()),
+            tenant: tenant.clone(),
+            key: key.to_string(),
+            fingerprint,
+        }))
+    }
+
+    /// How many keys a tenant holds (for tests of the bound and of reclamation).
+    pub fn len(&self, tenant: &Tenant) -> usize {
+        let now = self.clock.now();
+        let mut tenants = self.tenants.lock().expect("idempotency lock");
+        tenants.get_mut(tenant).map_or(0, |keys| {
+            keys.purge_expired(now);
+            keys.entries.len()
+        })
+    }
+}
+
+/// A claimed key. [`Guard::finish`] keeps the outcome; dropping the guard unfinished (the
+/// handler panicked or was cancelled) releases the key so that a retry can run.
+#[derive(Debug)]
+pub struct Guard {
+    keys: Option<Arc<IdempotencyKeys>>,
+    tenant: Tenant,
+    key: String,
+    fingerprint: Fingerprint,
+}
+
+impl std::fmt::Debug for IdempotencyKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdempotencyKeys")
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    pub fn finish(mut self, outcome: &Outcome) {
+        let Some(keys) = self.keys.take() else { return };
+        let mut tenants = keys.tenants.lock().expect("idempotency lock");
+        let Some(table) = tenants.get_mut(&self.tenant) else {
+            return;
+        };
+        let server_error = matches!(outcome, Outcome::Failure(e) if e.status.as_u16() >= 500);
+        if server_error {
+            table.entries.remove(&self.key);
+            return;
+        }
+        let expires_at = keys.clock.now() + KEY_LIFETIME;
+        table.expiry.insert((expires_at, self.key.clone()));
+        table.entries.insert(
+            std::mem::take(&mut self.key),
+            Entry::Done {
+                fingerprint: self.fingerprint,
+                outcome: outcome.clone(),
+            },
+        );
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let Some(keys) = self.keys.take() else { return };
+        if let Some(table) = keys
+            .tenants
+            .lock()
+            .expect("idempotency lock")
+            .get_mut(&self.tenant)
+        {
+            table.entries.remove(&self.key);
+        }
+    }
+}
+
+fn locked() -> ApiError {
+    ApiError::new(
+        ErrorStatusCode::CONFLICT,
+        "idempotency_key_locked",
+        "a request with this idempotency key is still being processed; retry later",
+    )
+}
+
+fn mismatch() -> ApiError {
+    ApiError::new(
+        ErrorStatusCode::CONFLICT,
+        "idempotency_key_mismatch",
+        "this idempotency key was used for a different request; use a new key for a new request",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn setup(capacity: usize) -> (Arc<ManualClock>, Arc<IdempotencyKeys>, Tenant) {
+        let clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
+        let keys = IdempotencyKeys::with_capacity(clock.clone(), capacity);
+        (clock, keys, Tenant("t".into()))
+    }
+
+    fn run(
+        keys: &Arc<IdempotencyKeys>,
+        tenant: &Tenant,
+        key: &str,
+        fingerprint: Fingerprint,
+    ) -> Guard {
+        match keys.begin(tenant, key, fingerprint).expect("claimed") {
+            Begin::Run(guard) => guard,
+            Begin::Replay(_) => panic!("expected to run"),
+        }
+    }
+
+    #[test]
+    fn expired_keys_are_forgotten_and_their_memory_reclaimed() {
+        let (clock, keys, tenant) = setup(10);
+        run(&keys, &tenant, "k", 1).finish(&Outcome::Success(serde_json::json!(1)));
+        clock.advance(KEY_LIFETIME - Duration::seconds(1));
+        assert!(matches!(keys.begin(&tenant, "k", 1), Ok(Begin::Replay(_))));
+        clock.advance(Duration::seconds(1));
+        assert_eq!(keys.len(&tenant), 0);
+        assert!(matches!(keys.begin(&tenant, "k", 2), Ok(Begin::Run(_))));
+    }
+
+    #[test]
+    fn a_full_table_forgets_its_oldest_completed_key_and_never_a_running_one() {
+        let (clock, keys, tenant) = setup(2);
+        run(&keys, &tenant, "a", 1).finish(&Outcome::Success(serde_json::json!(1)));
+        clock.advance(Duration::seconds(1));
+        let _b = run(&keys, &tenant, "b", 1);
+        // The table is full: "a", the oldest completed key, is forgotten to make room.
+        let _c = run(&keys, &tenant, "c", 1);
+        assert_eq!(keys.len(&tenant), 2);
+        // Now every key is running: a new one is refused, and nothing is evicted.
+        let error = keys
+            .begin(&tenant, "a", 1)
+            .expect_err("full of running keys");
+        assert_eq!(error.body.code, "idempotency_key_locked");
+        assert_eq!(keys.len(&tenant), 2);
+    }
+
+    #[test]
+    fn an_unfinished_guard_releases_its_key() {
+        let (_, keys, tenant) = setup(10);
+        drop(run(&keys, &tenant, "k", 1));
+        assert!(matches!(keys.begin(&tenant, "k", 2), Ok(Begin::Run(_))));
+    }
+}

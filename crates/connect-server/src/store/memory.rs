@@ -1,0 +1,762 @@
+//! The in-memory store.
+//!
+//! Each tenant's data sits behind its own lock, taken for the whole of an operation, so
+//! concurrent changes to one tenant never lose updates and both sides of a link always agree.
+//! Lists read from ordered indexes (`createdAt`, then id) and slice them: a page costs
+//! O(log n + limit) without filters, never a sort or a copy of the whole collection. Filtering
+//! by customer walks the link index instead of the users.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use connect_types as types;
+use uuid::Uuid;
+
+use super::{
+    CustomerFilter, Page, PageRequest, Store, StoreError, UserFilter, UserKey, Violation, rules,
+};
+use crate::auth::Tenant;
+use crate::clock::Clock;
+
+/// Converts text the request schema already validated into a response newtype with the same
+/// constraints. A failure means the spec's request and response schemas disagree.
+fn text<T>(value: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    value
+        .parse()
+        .unwrap_or_else(|error| panic!("stored value does not fit the response schema: {error:?}"))
+}
+
+/// The same, for optional text.
+fn opt<T>(value: &Option<String>) -> Option<T>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    value.as_deref().map(text)
+}
+
+/// Re-types a value between two generated types with the same JSON shape (request and
+/// response variants of one schema).
+fn retype<A: serde::Serialize, B: serde::de::DeserializeOwned>(value: &A) -> B {
+    serde_json::from_value(serde_json::to_value(value).expect("generated types serialize"))
+        .expect("request and response schemas agree")
+}
+
+#[derive(Clone, Debug)]
+struct UserRow {
+    id: Uuid,
+    name: String,
+    email: Option<String>,
+    msisdn: Option<String>,
+    identity: Option<String>,
+    reference_id: Option<String>,
+    metadata: types::Metadata,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl UserRow {
+    fn matches(&self, needle: &str) -> bool {
+        contains_ci(&self.name, needle)
+            || self
+                .email
+                .as_deref()
+                .is_some_and(|e| contains_ci(e, needle))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CustomerRow {
+    id: Uuid,
+    customer_type: types::CustomerType,
+    name: String,
+    contact: Option<types::Contact>,
+    billing: Option<types::Billing>,
+    identity: Option<String>,
+    preferred_locale: Option<String>,
+    human_readable_id: String,
+    reference_id: Option<String>,
+    contact_person_user_id: Option<Uuid>,
+    shipping: Option<types::Shipping>,
+    metadata: types::Metadata,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl CustomerRow {
+    fn matches(&self, needle: &str) -> bool {
+        contains_ci(&self.name, needle)
+            || contains_ci(&self.human_readable_id, needle)
+            || self
+                .contact
+                .as_ref()
+                .and_then(|c| c.email.as_deref())
+                .is_some_and(|e| contains_ci(e, needle))
+    }
+}
+
+fn contains_ci(haystack: &str, needle_lowercase: &str) -> bool {
+    haystack.to_lowercase().contains(needle_lowercase)
+}
+
+/// Creation order: `createdAt`, then id.
+type OrderKey = (DateTime<Utc>, Uuid);
+
+/// A sorted vector of order keys. Rows are never deleted (the API has no deletes), so a page is
+/// a slice.
+#[derive(Debug, Default)]
+struct Order(Vec<OrderKey>);
+
+impl Order {
+    fn insert(&mut self, key: OrderKey) {
+        // New rows almost always sort last, so this is a push in practice.
+        let at = self.0.partition_point(|k| *k < key);
+        self.0.insert(at, key);
+    }
+
+    fn page(&self, page: PageRequest) -> impl Iterator<Item = Uuid> + '_ {
+        let start = usize::try_from(page.offset)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        let end = start
+            .saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX))
+            .min(self.0.len());
+        self.0[start..end].iter().map(|(_, id)| *id)
+    }
+}
+
+#[derive(Debug, Default)]
+struct TenantData {
+    users: HashMap<Uuid, UserRow>,
+    user_order: Order,
+    users_by_reference: HashMap<String, Uuid>,
+    customers: HashMap<Uuid, CustomerRow>,
+    customer_order: Order,
+    customer_order_by_type: HashMap<String, Order>,
+    customers_by_reference: HashMap<String, Uuid>,
+    human_readable_ids: HashSet<String>,
+    /// Link index, customer side: users in the order they were linked, with their role.
+    users_of_customer: HashMap<Uuid, Vec<(Uuid, types::CustomerUserRole)>>,
+    /// Link index, user side: customers in the order they were linked.
+    customers_of_user: HashMap<Uuid, Vec<Uuid>>,
+}
+
+/// The in-memory [`Store`].
+pub struct InMemoryStore {
+    clock: Arc<dyn Clock>,
+    tenants: RwLock<HashMap<Tenant, Arc<Mutex<TenantData>>>>,
+}
+
+impl InMemoryStore {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clock,
+            tenants: RwLock::new(HashMap::new()),
+        }
+    }
+
+    fn tenant(&self, tenant: &Tenant) -> Arc<Mutex<TenantData>> {
+        if let Some(data) = self.tenants.read().expect("tenants lock").get(tenant) {
+            return data.clone();
+        }
+        self.tenants
+            .write()
+            .expect("tenants lock")
+            .entry(tenant.clone())
+            .or_default()
+            .clone()
+    }
+
+    fn with<R>(&self, tenant: &Tenant, f: impl FnOnce(&mut TenantData, DateTime<Utc>) -> R) -> R {
+        let data = self.tenant(tenant);
+        let mut data = data.lock().expect("tenant lock");
+        // Read the clock under the lock, so creation order and `createdAt` agree.
+        let now = self.clock.now();
+        f(&mut data, now)
+    }
+}
+
+impl TenantData {
+    fn user(&self, row: &UserRow) -> types::User {
+        let customer_ids = self
+            .customers_of_user
+            .get(&row.id)
+            .cloned()
+            .unwrap_or_default();
+        let customers = customer_ids
+            .iter()
+            .filter_map(|id| self.customers.get(id))
+            .map(|c| types::CustomerRef {
+                customer_id: c.id,
+                name: text(&c.name),
+            })
+            .collect();
+        types::User {
+            user_id: row.id,
+            name: text(&row.name),
+            email: opt(&row.email),
+            msisdn: opt(&row.msisdn),
+            identity: opt(&row.identity),
+            reference_id: opt(&row.reference_id),
+            customer_ids,
+            customers,
+            metadata: row.metadata.clone(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    fn customer_user(
+        &self,
+        user: Uuid,
+        role: Option<types::CustomerUserRole>,
+    ) -> Option<types::CustomerUser> {
+        self.users.get(&user).map(|u| types::CustomerUser {
+            user_id: u.id,
+            name: text(&u.name),
+            role,
+        })
+    }
+
+    fn customer(&self, row: &CustomerRow) -> types::Customer {
+        let links = self
+            .users_of_customer
+            .get(&row.id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let users = links
+            .iter()
+            .filter_map(|(user, role)| self.customer_user(*user, Some(*role)))
+            .collect();
+        let contact_person = row.contact_person_user_id.and_then(|id| {
+            let role = links
+                .iter()
+                .find(|(user, _)| *user == id)
+                .map(|(_, role)| *role);
+            self.customer_user(id, role)
+        });
+        types::Customer {
+            customer_id: row.id,
+            customer_type: row.customer_type,
+            name: text(&row.name),
+            contact: row.contact.clone(),
+            billing: row.billing.clone(),
+            identity: opt(&row.identity),
+            preferred_locale: opt(&row.preferred_locale),
+            human_readable_id: text(&row.human_readable_id),
+            reference_id: opt(&row.reference_id),
+            users,
+            contact_person_user_id: row.contact_person_user_id,
+            contact_person,
+            shipping: row.shipping.clone(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            metadata: row.metadata.clone(),
+        }
+    }
+
+    fn customer_row(&self, id: Uuid) -> Result<&CustomerRow, StoreError> {
+        self.customers
+            .get(&id)
+            .ok_or(StoreError::NotFound("customer"))
+    }
+
+    fn user_reference_free(
+        &self,
+        reference: Option<&str>,
+        except: Option<Uuid>,
+    ) -> Result<(), StoreError> {
+        match reference.and_then(|r| self.users_by_reference.get(r)) {
+            Some(owner) if Some(*owner) != except => Err(StoreError::Conflict(format!(
+                "a user with referenceId {:?} already exists",
+                reference.unwrap_or_default()
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn new_human_readable_id(&mut self) -> String {
+        const ALPHABET: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        loop {
+            let random = Uuid::new_v4();
+            let chars: String = random.as_bytes()[..10]
+                .iter()
+                .map(|b| ALPHABET[usize::from(*b) % 36] as char)
+                .collect();
+            let id = format!("{}-{}-{}", &chars[0..3], &chars[3..7], &chars[7..10]);
+            if self.human_readable_ids.insert(id.clone()) {
+                return id;
+            }
+        }
+    }
+
+    fn link(&mut self, customer: Uuid, user: Uuid, role: types::CustomerUserRole) {
+        self.users_of_customer
+            .entry(customer)
+            .or_default()
+            .push((user, role));
+        self.customers_of_user
+            .entry(user)
+            .or_default()
+            .push(customer);
+    }
+}
+
+fn page_of<T>(items: impl Iterator<Item = T>, total: usize) -> Page<T> {
+    Page {
+        items: items.collect(),
+        total: total as u64,
+    }
+}
+
+/// Walks matching ids in order, counting all of them and keeping those in the page.
+fn filtered_page<T>(
+    ids: impl Iterator<Item = Uuid>,
+    page: PageRequest,
+    mut keep: impl FnMut(Uuid) -> Option<T>,
+) -> Page<T> {
+    let mut items = Vec::new();
+    let mut total: u64 = 0;
+    for id in ids {
+        if let Some(item) = keep(id) {
+            if total >= page.offset && (items.len() as u64) < page.limit {
+                items.push(item);
+            }
+            total += 1;
+        }
+    }
+    Page { items, total }
+}
+
+#[async_trait]
+impl Store for InMemoryStore {
+    async fn list_users(
+        &self,
+        tenant: &Tenant,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<types::User>, StoreError> {
+        let needle = filter.text.as_ref().map(|t| t.to_lowercase());
+        Ok(self.with(tenant, |data, _| {
+            if filter.customer_ids.is_empty() && needle.is_none() {
+                let items = data
+                    .user_order
+                    .page(page)
+                    .filter_map(|id| data.users.get(&id))
+                    .map(|row| data.user(row));
+                return page_of(items, data.user_order.0.len());
+            }
+            let matches = |id: Uuid| {
+                let row = data.users.get(&id)?;
+                needle
+                    .as_deref()
+                    .is_none_or(|n| row.matches(n))
+                    .then_some(row)
+            };
+            if filter.customer_ids.is_empty() {
+                let rows =
+                    filtered_page(data.user_order.0.iter().map(|(_, id)| *id), page, matches);
+                return Page {
+                    items: rows.items.into_iter().map(|r| data.user(r)).collect(),
+                    total: rows.total,
+                };
+            }
+            // Walk the link index: only users linked to one of the customers.
+            let mut linked: Vec<OrderKey> = filter
+                .customer_ids
+                .iter()
+                .filter_map(|c| data.users_of_customer.get(c))
+                .flatten()
+                .filter_map(|(user, _)| data.users.get(user).map(|u| (u.created_at, u.id)))
+                .collect();
+            linked.sort_unstable();
+            linked.dedup();
+            let rows = filtered_page(linked.into_iter().map(|(_, id)| id), page, matches);
+            Page {
+                items: rows.items.into_iter().map(|r| data.user(r)).collect(),
+                total: rows.total,
+            }
+        }))
+    }
+
+    async fn create_user(
+        &self,
+        tenant: &Tenant,
+        request: types::CreateUserRequest,
+    ) -> Result<types::User, StoreError> {
+        let mut violations = Vec::new();
+        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
+        if !violations.is_empty() {
+            return Err(StoreError::Invalid(violations));
+        }
+        self.with(tenant, |data, now| {
+            let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
+            data.user_reference_free(reference_id.as_deref(), None)?;
+            let row = UserRow {
+                id: Uuid::new_v4(),
+                name: request.name.to_string(),
+                email: request.email.as_ref().map(|v| v.to_string()),
+                msisdn: request.msisdn.as_ref().map(|v| v.to_string()),
+                identity: request.identity.as_ref().map(|v| v.to_string()),
+                reference_id,
+                metadata: request
+                    .metadata
+                    .clone()
+                    .unwrap_or_else(|| types::Metadata(BTreeMap::new())),
+                created_at: now,
+                updated_at: now,
+            };
+            if let Some(reference) = &row.reference_id {
+                data.users_by_reference.insert(reference.clone(), row.id);
+            }
+            data.user_order.insert((row.created_at, row.id));
+            let user = data.user(&row);
+            data.users.insert(row.id, row);
+            Ok(user)
+        })
+    }
+
+    async fn get_user(&self, tenant: &Tenant, key: &UserKey) -> Result<types::User, StoreError> {
+        self.with(tenant, |data, _| {
+            let id = match key {
+                UserKey::Id(id) => Some(*id),
+                UserKey::ReferenceId(reference) => data.users_by_reference.get(reference).copied(),
+            };
+            let row = id
+                .and_then(|id| data.users.get(&id))
+                .ok_or(StoreError::NotFound("user"))?;
+            Ok(data.user(row))
+        })
+    }
+
+    async fn update_user(
+        &self,
+        tenant: &Tenant,
+        id: Uuid,
+        request: types::UpdateUserRequest,
+    ) -> Result<types::User, StoreError> {
+        let mut violations = Vec::new();
+        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
+        self.with(tenant, |data, now| {
+            let before = data
+                .users
+                .get(&id)
+                .cloned()
+                .ok_or(StoreError::NotFound("user"))?;
+            if !violations.is_empty() {
+                return Err(StoreError::Invalid(violations));
+            }
+            let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
+            data.user_reference_free(reference_id.as_deref(), Some(id))?;
+            let mut row = before.clone();
+            if let Some(name) = &request.name {
+                row.name = name.to_string();
+            }
+            if let Some(email) = &request.email {
+                row.email = Some(email.to_string());
+            }
+            if let Some(msisdn) = &request.msisdn {
+                row.msisdn = Some(msisdn.to_string());
+            }
+            if let Some(identity) = &request.identity {
+                row.identity = Some(identity.to_string());
+            }
+            if let Some(metadata) = &request.metadata {
+                row.metadata = metadata.clone();
+            }
+            if reference_id.is_some() && reference_id != row.reference_id {
+                if let Some(old) = &row.reference_id {
+                    data.users_by_reference.remove(old);
+                }
+                row.reference_id = reference_id;
+                data.users_by_reference
+                    .insert(row.reference_id.clone().unwrap_or_default(), id);
+            }
+            let changed = row.name != before.name
+                || row.email != before.email
+                || row.msisdn != before.msisdn
+                || row.identity != before.identity
+                || row.reference_id != before.reference_id
+                || row.metadata.0 != before.metadata.0;
+            if changed {
+                row.updated_at = now.max(before.updated_at);
+            }
+            let user = data.user(&row);
+            data.users.insert(id, row);
+            Ok(user)
+        })
+    }
+
+    async fn user_exists(
+        &self,
+        tenant: &Tenant,
+        email: Option<&str>,
+        msisdn: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let email = email.map(str::to_lowercase);
+        Ok(self.with(tenant, |data, _| {
+            data.users.values().any(|u| {
+                email
+                    .as_deref()
+                    .is_some_and(|e| u.email.as_deref().is_some_and(|x| x.to_lowercase() == e))
+                    || msisdn.is_some_and(|m| u.msisdn.as_deref() == Some(m))
+            })
+        }))
+    }
+
+    async fn list_customers(
+        &self,
+        tenant: &Tenant,
+        filter: &CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<types::Customer>, StoreError> {
+        let needle = filter.text.as_ref().map(|t| t.to_lowercase());
+        Ok(self.with(tenant, |data, _| {
+            static EMPTY: Order = Order(Vec::new());
+            let order = match filter.customer_type {
+                Some(ty) => data
+                    .customer_order_by_type
+                    .get(&ty.to_string())
+                    .unwrap_or(&EMPTY),
+                None => &data.customer_order,
+            };
+            match &needle {
+                None => {
+                    let items = order
+                        .page(page)
+                        .filter_map(|id| data.customers.get(&id))
+                        .map(|row| data.customer(row));
+                    page_of(items, order.0.len())
+                }
+                Some(needle) => {
+                    let rows = filtered_page(order.0.iter().map(|(_, id)| *id), page, |id| {
+                        data.customers.get(&id).filter(|c| c.matches(needle))
+                    });
+                    Page {
+                        items: rows.items.into_iter().map(|r| data.customer(r)).collect(),
+                        total: rows.total,
+                    }
+                }
+            }
+        }))
+    }
+
+    async fn create_customer(
+        &self,
+        tenant: &Tenant,
+        request: types::CreateCustomerRequest,
+    ) -> Result<types::Customer, StoreError> {
+        let mut violations = Vec::new();
+        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
+        rules::billing("/billing", request.billing.as_ref(), &mut violations);
+        self.with(tenant, |data, now| {
+            let user_ids = request.user_ids.clone().unwrap_or_default();
+            for (index, user) in user_ids.iter().enumerate() {
+                if !data.users.contains_key(user) {
+                    violations.push(Violation {
+                        property: format!("/userIds/{index}"),
+                        code: "reference",
+                        message: "is not a user of this tenant".into(),
+                    });
+                }
+            }
+            if let Some(person) = request.contact_person_user_id
+                && !data.users.contains_key(&person)
+            {
+                violations.push(Violation {
+                    property: "/contactPersonUserId".into(),
+                    code: "reference",
+                    message: "is not a user of this tenant".into(),
+                });
+            }
+            if !violations.is_empty() {
+                return Err(StoreError::Invalid(violations));
+            }
+            let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
+            if let Some(reference) = reference_id
+                .as_deref()
+                .filter(|r| data.customers_by_reference.contains_key(*r))
+            {
+                return Err(StoreError::Conflict(format!(
+                    "a customer with referenceId {reference:?} already exists"
+                )));
+            }
+            let row = CustomerRow {
+                id: Uuid::new_v4(),
+                customer_type: request.customer_type,
+                name: request.name.to_string(),
+                contact: request.contact.clone(),
+                billing: request.billing.clone(),
+                identity: request.identity.as_ref().map(|v| v.to_string()),
+                preferred_locale: request.preferred_locale.as_ref().map(|v| v.to_string()),
+                human_readable_id: data.new_human_readable_id(),
+                reference_id,
+                contact_person_user_id: request.contact_person_user_id,
+                shipping: request.shipping.clone(),
+                metadata: request
+                    .metadata
+                    .clone()
+                    .unwrap_or_else(|| types::Metadata(BTreeMap::new())),
+                created_at: now,
+                updated_at: now,
+            };
+            let id = row.id;
+            if let Some(reference) = &row.reference_id {
+                data.customers_by_reference.insert(reference.clone(), id);
+            }
+            data.customer_order.insert((row.created_at, id));
+            data.customer_order_by_type
+                .entry(row.customer_type.to_string())
+                .or_default()
+                .insert((row.created_at, id));
+            let mut linked = Vec::new();
+            for user in user_ids
+                .iter()
+                .copied()
+                .chain(request.contact_person_user_id)
+            {
+                if !linked.contains(&user) {
+                    linked.push(user);
+                    data.link(id, user, types::CustomerUserRole::Member);
+                }
+            }
+            data.customers.insert(id, row);
+            Ok(data.customer(&data.customers[&id]))
+        })
+    }
+
+    async fn get_customer(&self, tenant: &Tenant, id: Uuid) -> Result<types::Customer, StoreError> {
+        self.with(tenant, |data, _| Ok(data.customer(data.customer_row(id)?)))
+    }
+
+    async fn update_customer(
+        &self,
+        tenant: &Tenant,
+        id: Uuid,
+        request: types::UpdateCustomerRequest,
+    ) -> Result<types::Customer, StoreError> {
+        let mut violations = Vec::new();
+        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
+        rules::billing("/billing", request.billing.as_ref(), &mut violations);
+        self.with(tenant, |data, now| {
+            let before = data.customer_row(id)?.clone();
+            if !violations.is_empty() {
+                return Err(StoreError::Invalid(violations));
+            }
+            let mut row = before.clone();
+            if let Some(name) = &request.name {
+                row.name = name.to_string();
+            }
+            if let Some(identity) = &request.identity {
+                row.identity = Some(identity.to_string());
+            }
+            if let Some(locale) = &request.preferred_locale {
+                row.preferred_locale = Some(locale.to_string());
+            }
+            if let Some(contact) = &request.contact {
+                row.contact = Some(contact.clone());
+            }
+            if let Some(billing) = &request.billing {
+                row.billing = Some(billing.clone());
+            }
+            if let Some(shipping) = &request.shipping {
+                row.shipping = Some(shipping.clone());
+            }
+            if let Some(metadata) = &request.metadata {
+                row.metadata = metadata.clone();
+            }
+            if serde_json::to_value(data.customer(&row)).ok()
+                != serde_json::to_value(data.customer(&before)).ok()
+            {
+                row.updated_at = now.max(before.updated_at);
+            }
+            data.customers.insert(id, row);
+            Ok(data.customer(&data.customers[&id]))
+        })
+    }
+
+    async fn update_billing(
+        &self,
+        tenant: &Tenant,
+        id: Uuid,
+        billing: types::Billing,
+    ) -> Result<types::Customer, StoreError> {
+        let mut violations = Vec::new();
+        rules::billing("", Some(&billing), &mut violations);
+        self.with(tenant, |data, now| {
+            let before = data.customer_row(id)?;
+            if !violations.is_empty() {
+                return Err(StoreError::Invalid(violations));
+            }
+            let mut row = before.clone();
+            if retype::<_, serde_json::Value>(&row.billing)
+                != retype::<_, serde_json::Value>(&Some(&billing))
+            {
+                row.updated_at = now.max(before.updated_at);
+            }
+            row.billing = Some(billing);
+            data.customers.insert(id, row);
+            Ok(data.customer(&data.customers[&id]))
+        })
+    }
+
+    async fn add_user(
+        &self,
+        tenant: &Tenant,
+        customer: Uuid,
+        user: Uuid,
+        role: types::CustomerUserRole,
+    ) -> Result<types::CustomerUser, StoreError> {
+        self.with(tenant, |data, _| {
+            data.customer_row(customer)?;
+            if !data.users.contains_key(&user) {
+                return Err(StoreError::Invalid(vec![Violation {
+                    property: "/userId".into(),
+                    code: "reference",
+                    message: "is not a user of this tenant".into(),
+                }]));
+            }
+            let links = data
+                .users_of_customer
+                .get(&customer)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if links.iter().any(|(u, _)| *u == user) {
+                return Err(StoreError::Conflict(
+                    "the user is already linked to this customer".into(),
+                ));
+            }
+            data.link(customer, user, role);
+            Ok(data
+                .customer_user(user, Some(role))
+                .expect("the user exists"))
+        })
+    }
+
+    async fn remove_user(
+        &self,
+        tenant: &Tenant,
+        customer: Uuid,
+        user: Uuid,
+    ) -> Result<(), StoreError> {
+        self.with(tenant, |data, _| {
+            data.customer_row(customer)?;
+            let links = data.users_of_customer.entry(customer).or_default();
+            let before = links.len();
+            links.retain(|(u, _)| *u != user);
+            if links.len() == before {
+                return Err(StoreError::NotFound("link between this customer and user"));
+            }
+            if let Some(customers) = data.customers_of_user.get_mut(&user) {
+                customers.retain(|c| *c != customer);
+            }
+            Ok(())
+        })
+    }
+}

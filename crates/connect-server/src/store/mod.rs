@@ -1,0 +1,166 @@
+//! The store: every rule of the contract about data (uniqueness, links, referential checks,
+//! the billing rules) lives behind this trait, so handlers stay thin and a persistent backend
+//! can replace the in-memory one without touching them.
+
+mod memory;
+pub mod rules;
+
+use async_trait::async_trait;
+use connect_api::ApiError;
+use connect_types as types;
+use dropshot::ErrorStatusCode;
+use uuid::Uuid;
+
+use crate::auth::Tenant;
+
+pub use memory::InMemoryStore;
+
+/// One page of a list, with the number of matches in all.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// Which page to return.
+#[derive(Clone, Copy, Debug)]
+pub struct PageRequest {
+    pub limit: u64,
+    pub offset: u64,
+}
+
+/// `listUsers` criteria; all given ones must hold.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    /// Case-insensitive substring of name or email.
+    pub text: Option<String>,
+    /// Users linked to any of these customers (empty: no such criterion).
+    pub customer_ids: Vec<Uuid>,
+}
+
+/// `listCustomers` criteria; all given ones must hold.
+#[derive(Clone, Debug, Default)]
+pub struct CustomerFilter {
+    /// Case-insensitive substring of name, humanReadableId or contact email.
+    pub text: Option<String>,
+    pub customer_type: Option<types::CustomerType>,
+}
+
+/// How `getUser` names a user.
+#[derive(Clone, Debug)]
+pub enum UserKey {
+    Id(Uuid),
+    ReferenceId(String),
+}
+
+/// One bad property of a request, found by a rule the schema cannot state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// JSON pointer into the request body.
+    pub property: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// Why the store refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid request")]
+    Invalid(Vec<Violation>),
+}
+
+/// The store, for one tenant at a time: no call sees another tenant's objects.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn list_users(
+        &self,
+        tenant: &Tenant,
+        filter: &UserFilter,
+        page: PageRequest,
+    ) -> Result<Page<types::User>, StoreError>;
+    async fn create_user(
+        &self,
+        tenant: &Tenant,
+        request: types::CreateUserRequest,
+    ) -> Result<types::User, StoreError>;
+    async fn get_user(&self, tenant: &Tenant, key: &UserKey) -> Result<types::User, StoreError>;
+    async fn update_user(
+        &self,
+        tenant: &Tenant,
+        id: Uuid,
+        request: types::UpdateUserRequest,
+    ) -> Result<types::User, StoreError>;
+    async fn user_exists(
+        &self,
+        tenant: &Tenant,
+        email: Option<&str>,
+        msisdn: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    async fn list_customers(
+        &self,
+        tenant: &Tenant,
+        filter: &CustomerFilter,
+        page: PageRequest,
+    ) -> Result<Page<types::Customer>, StoreError>;
+    async fn create_customer(
+        &self,
+        tenant: &Tenant,
+        request: types::CreateCustomerRequest,
+    ) -> Result<types::Customer, StoreError>;
+    async fn get_customer(&self, tenant: &Tenant, id: Uuid) -> Result<types::Customer, StoreError>;
+    async fn update_customer(
+        &self,
+        tenant: &Tenant,
+        id: Uuid,
+        request: types::UpdateCustomerRequest,
+    ) -> Result<types::Customer, StoreError>;
+    async fn update_billing(
+        &self,
+        tenant: &Tenant,
+        id: Uuid,
+        billing: types::Billing,
+    ) -> Result<types::Customer, StoreError>;
+    async fn add_user(
+        &self,
+        tenant: &Tenant,
+        customer: Uuid,
+        user: Uuid,
+        role: types::CustomerUserRole,
+    ) -> Result<types::CustomerUser, StoreError>;
+    async fn remove_user(
+        &self,
+        tenant: &Tenant,
+        customer: Uuid,
+        user: Uuid,
+    ) -> Result<(), StoreError>;
+}
+
+/// The one place store errors become the spec's error body (stable codes).
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::new(
+                ErrorStatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
+            StoreError::Conflict(message) => {
+                ApiError::new(ErrorStatusCode::CONFLICT, "conflict", message)
+            }
+            StoreError::Invalid(violations) => ApiError::from(spec_runtime::Rejection::validation(
+                violations
+                    .into_iter()
+                    .map(|v| spec_runtime::Detail {
+                        property: v.property,
+                        code: v.code.to_string(),
+                        message: v.message,
+                    })
+                    .collect(),
+            )),
+        }
+    }
+}
