@@ -59,8 +59,17 @@ pub fn api() -> anyhow::Result<ApiDescription<ServerContext>> {
 /// Starts a server with a fresh in-memory store. It is accepting connections when this returns
 /// (`local_addr` gives the bound address, useful with port 0).
 pub fn start(config: Config) -> anyhow::Result<HttpServer<ServerContext>> {
+    let store = Arc::new(store::InMemoryStore::new(config.clock.clone()));
+    start_with_store(config, store)
+}
+
+/// Starts a server over the given store (another backend, or a wrapper that injects faults).
+pub fn start_with_store(
+    config: Config,
+    store: Arc<dyn Store>,
+) -> anyhow::Result<HttpServer<ServerContext>> {
     let context = ServerContext {
-        store: Arc::new(store::InMemoryStore::new(config.clock.clone())),
+        store,
         keys: config.keys,
         idempotency: IdempotencyKeys::new(config.clock),
     };

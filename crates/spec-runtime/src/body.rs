@@ -28,8 +28,26 @@ pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
                 .trim()
                 .to_ascii_lowercase()
         });
+    let limit = rqctx.request_body_max_bytes();
+    let declared = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return (Vec::new(), Err(Rejection::too_large(limit)));
+    }
     let bytes = match UntypedBody::from_request(rqctx, request).await {
         Ok(body) => body.as_bytes().to_vec(),
+        // Dropshot answers an over-long body (one without Content-Length, e.g. chunked) with a
+        // 400 whose message says so; the contract says 413.
+        Err(error)
+            if error
+                .external_message
+                .starts_with("request body exceeded maximum size") =>
+        {
+            return (Vec::new(), Err(Rejection::too_large(limit)));
+        }
         Err(error) => return (Vec::new(), Err(Rejection::from_http_error(&error))),
     };
     let result = decode(content_type.as_deref(), &bytes, validator);

@@ -63,6 +63,16 @@ impl Rejection {
         }
     }
 
+    /// A 413 `payload_too_large`.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            status: 413,
+            code: codes::PAYLOAD_TOO_LARGE.to_string(),
+            message: format!("the request body is larger than the limit of {limit} bytes"),
+            details: Vec::new(),
+        }
+    }
+
     /// Maps an error dropshot raised while reading the request.
     pub fn from_http_error(error: &HttpError) -> Self {
         let status = error.status_code.as_u16();
