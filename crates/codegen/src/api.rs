@@ -32,10 +32,10 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
         let (op_items, method) = operation(op, &types);
         items.extend(op_items);
         methods.push(method);
-        if let Some(body) = &op.body {
-            if !body_types.contains(&body.schema) {
-                body_types.push(body.schema.clone());
-            }
+        if let Some(body) = &op.body
+            && !body_types.contains(&body.schema)
+        {
+            body_types.push(body.schema.clone());
         }
     }
     body_types.sort();
@@ -500,7 +500,7 @@ fn schemars_constraints(schema: &Value) -> TokenStream {
         schema
             .get(key)
             .and_then(Value::as_u64)
-            .map(|n| proc_macro2::Literal::u64_unsuffixed(n))
+            .map(proc_macro2::Literal::u64_unsuffixed)
     };
     match (number("minLength"), number("maxLength")) {
         (Some(min), Some(max)) => parts.push(quote! { length(min = #min, max = #max) }),

@@ -46,7 +46,10 @@ pub fn ensure_file_contents(path: &Path, contents: &str, mode: Mode) -> std::io:
             let diff = similar::TextDiff::from_lines(current.as_str(), contents)
                 .unified_diff()
                 .context_radius(3)
-                .header(&format!("{label} (on disk)"), &format!("{label} (generated)"))
+                .header(
+                    &format!("{label} (on disk)"),
+                    &format!("{label} (generated)"),
+                )
                 .to_string();
             Ok(Outcome::Stale(diff))
         }
@@ -64,14 +67,21 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&path, "a\nb\n").unwrap();
 
-        let Outcome::Stale(diff) = ensure_file_contents(&path, "a\nc\n", Mode::Verify).unwrap() else {
+        let Outcome::Stale(diff) = ensure_file_contents(&path, "a\nc\n", Mode::Verify).unwrap()
+        else {
             panic!("expected a stale file");
         };
         assert!(diff.contains("-b\n") && diff.contains("+c\n"), "{diff}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n");
 
-        assert_eq!(ensure_file_contents(&path, "a\nc\n", Mode::Overwrite).unwrap(), Outcome::Written);
-        assert_eq!(ensure_file_contents(&path, "a\nc\n", Mode::Verify).unwrap(), Outcome::Unchanged);
+        assert_eq!(
+            ensure_file_contents(&path, "a\nc\n", Mode::Overwrite).unwrap(),
+            Outcome::Written
+        );
+        assert_eq!(
+            ensure_file_contents(&path, "a\nc\n", Mode::Verify).unwrap(),
+            Outcome::Unchanged
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

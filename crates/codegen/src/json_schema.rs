@@ -7,7 +7,15 @@
 use serde_json::{Map, Value};
 
 /// OpenAPI-only keywords with no effect on validation.
-const DROPPED: [&str; 7] = ["nullable", "example", "xml", "externalDocs", "discriminator", "readOnly", "writeOnly"];
+const DROPPED: [&str; 7] = [
+    "nullable",
+    "example",
+    "xml",
+    "externalDocs",
+    "discriminator",
+    "readOnly",
+    "writeOnly",
+];
 
 /// Converts one schema object (and everything below it).
 pub fn convert(schema: &Value) -> Value {
@@ -25,11 +33,16 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
         }
         let value = match key.as_str() {
             "$ref" => Value::String(
-                value.as_str().unwrap_or_default().replace("#/components/schemas/", "#/definitions/"),
+                value
+                    .as_str()
+                    .unwrap_or_default()
+                    .replace("#/components/schemas/", "#/definitions/"),
             ),
             // Maps from names to schemas.
             "properties" | "patternProperties" | "definitions" => match value {
-                Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), convert(v))).collect()),
+                Value::Object(map) => {
+                    Value::Object(map.iter().map(|(k, v)| (k.clone(), convert(v))).collect())
+                }
                 other => other.clone(),
             },
             // Schemas, or arrays of schemas.
@@ -43,12 +56,15 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
     }
     if object.get("nullable").and_then(Value::as_bool) == Some(true) {
         if let Some(Value::String(ty)) = out.get("type").cloned() {
-            out.insert("type".into(), Value::Array(vec![Value::String(ty), Value::String("null".into())]));
+            out.insert(
+                "type".into(),
+                Value::Array(vec![Value::String(ty), Value::String("null".into())]),
+            );
         }
-        if let Some(Value::Array(values)) = out.get_mut("enum") {
-            if !values.contains(&Value::Null) {
-                values.push(Value::Null);
-            }
+        if let Some(Value::Array(values)) = out.get_mut("enum")
+            && !values.contains(&Value::Null)
+        {
+            values.push(Value::Null);
         }
     }
     out
@@ -56,10 +72,17 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
 
 /// Every component schema of a document, converted, as a `definitions` object.
 pub fn definitions(document: &Value) -> Value {
-    let schemas = document.pointer("/components/schemas").and_then(Value::as_object);
+    let schemas = document
+        .pointer("/components/schemas")
+        .and_then(Value::as_object);
     Value::Object(
         schemas
-            .map(|schemas| schemas.iter().map(|(name, schema)| (name.clone(), convert(schema))).collect())
+            .map(|schemas| {
+                schemas
+                    .iter()
+                    .map(|(name, schema)| (name.clone(), convert(schema)))
+                    .collect()
+            })
             .unwrap_or_default(),
     )
 }
@@ -82,8 +105,12 @@ mod tests {
 
     #[test]
     fn nullable_becomes_a_null_alternative() {
-        let converted = convert(&json!({"type": "string", "nullable": true, "enum": ["a"], "example": "a"}));
-        assert_eq!(converted, json!({"type": ["string", "null"], "enum": ["a", null]}));
+        let converted =
+            convert(&json!({"type": "string", "nullable": true, "enum": ["a"], "example": "a"}));
+        assert_eq!(
+            converted,
+            json!({"type": ["string", "null"], "enum": ["a", null]})
+        );
     }
 
     #[test]

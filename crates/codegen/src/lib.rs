@@ -1,7 +1,8 @@
 //! The generator: an OpenAPI 3.0 document in, Rust source out.
 //!
 //! - [`load`] reads and checks a document, reporting YAML syntax errors with line and column and
-//!   everything else with the JSON pointer of the offending node ([`SpecError`]).
+//!   everything else with the JSON pointer of the offending node, located in the YAML text where
+//!   it can be ([`SpecError`]).
 //! - [`generate`] produces three files: schema types (typify, serde + `schemars::JsonSchema`), a
 //!   `#[dropshot::api_description]` trait over those types, and a progenitor client with its own
 //!   types.
@@ -16,12 +17,14 @@ mod client;
 pub mod files;
 pub mod json_schema;
 mod load;
+mod locate;
 mod model;
 mod pointer;
 pub mod roundtrip;
 mod types;
 
 pub use load::{Spec, SpecError, load, load_str};
+pub use locate::Position;
 pub use model::{Api, Operation};
 
 /// What the generated code is called and where it finds its neighbours.

@@ -2,8 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_path_to_error::Segment;
 
+use crate::locate::{Position, locate};
 use crate::pointer::Pointer;
 
 /// A loaded OpenAPI document.
@@ -15,10 +18,13 @@ pub struct Spec {
     pub doc: openapiv3::OpenAPI,
     /// The same document as plain JSON, for walking with pointers.
     pub raw: Value,
+    /// The source text, for locating the nodes that messages name.
+    pub text: String,
 }
 
 /// Everything that can be wrong with a spec. Every variant names the file; all but I/O and
-/// syntax errors name the JSON pointer of the offending node.
+/// syntax errors name the JSON pointer of the offending node, and its line and column when the
+/// block-style YAML source can be walked to it (best effort: see [`Position`]).
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     #[error("{}: cannot read: {source}", path.display())]
@@ -28,26 +34,52 @@ pub enum SpecError {
         source: std::io::Error,
     },
     #[error("{}:{line}:{column}: YAML syntax error: {message}", path.display())]
-    Syntax { path: PathBuf, line: usize, column: usize, message: String },
-    #[error("{}{pointer}: {message}", path.display())]
-    Invalid { path: PathBuf, pointer: String, message: String },
-    #[error("{}{pointer}: {message}\n  hint: {hint}", path.display())]
-    Unsupported { path: PathBuf, pointer: String, message: String, hint: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}: {message}", origin(path, pointer, *position))]
+    Invalid {
+        path: PathBuf,
+        pointer: String,
+        position: Option<Position>,
+        message: String,
+    },
+    #[error("{}: {message}\n  hint: {hint}", origin(path, pointer, *position))]
+    Unsupported {
+        path: PathBuf,
+        pointer: String,
+        position: Option<Position>,
+        message: String,
+        hint: String,
+    },
     #[error("{}: {message}", path.display())]
     Generator { path: PathBuf, message: String },
 }
 
 impl SpecError {
-    pub(crate) fn invalid(spec_path: &Path, pointer: &Pointer, message: impl Into<String>) -> Self {
+    /// A node that breaks a rule of OpenAPI or of this generator; `text` is the source the
+    /// node is located in.
+    pub(crate) fn invalid(
+        spec_path: &Path,
+        text: &str,
+        pointer: &Pointer,
+        message: impl Into<String>,
+    ) -> Self {
         Self::Invalid {
             path: spec_path.to_path_buf(),
             pointer: pointer.to_string(),
+            position: locate(text, pointer.as_str()),
             message: message.into(),
         }
     }
 
+    /// A valid construct the generator cannot express, with a hint at what to write instead.
     pub(crate) fn unsupported(
         spec_path: &Path,
+        text: &str,
         pointer: &Pointer,
         message: impl Into<String>,
         hint: impl Into<String>,
@@ -55,6 +87,7 @@ impl SpecError {
         Self::Unsupported {
             path: spec_path.to_path_buf(),
             pointer: pointer.to_string(),
+            position: locate(text, pointer.as_str()),
             message: message.into(),
             hint: hint.into(),
         }
@@ -67,54 +100,183 @@ impl SpecError {
             _ => None,
         }
     }
+
+    /// Where in the source text the error is, if known: the syntax error's location, or the
+    /// node the pointer names.
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            Self::Syntax { line, column, .. } if *line > 0 => Some(Position {
+                line: *line,
+                column: *column,
+            }),
+            Self::Invalid { position, .. } | Self::Unsupported { position, .. } => *position,
+            _ => None,
+        }
+    }
+}
+
+/// `file:line:column (#/pointer)` when the node was located, `file#/pointer` otherwise.
+fn origin(path: &Path, pointer: &str, position: Option<Position>) -> String {
+    match position {
+        Some(position) => format!("{}:{position} ({pointer})", path.display()),
+        None => format!("{}{pointer}", path.display()),
+    }
 }
 
 /// Reads and checks the spec at `path`.
 pub fn load(path: &Path) -> Result<Spec, SpecError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| SpecError::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     load_str(path, &text)
 }
 
 /// Checks a spec given as text; `path` only labels messages.
 pub fn load_str(path: &Path, text: &str) -> Result<Spec, SpecError> {
     let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
-        let location = error.location();
+        let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
         SpecError::Syntax {
             path: path.to_path_buf(),
-            line: location.as_ref().map_or(0, |l| l.line()),
-            column: location.as_ref().map_or(0, |l| l.column()),
-            message: strip_location(&error.to_string()),
+            line,
+            column,
+            message: strip_location(&error.to_string(), line, column),
         }
     })?;
     let raw: Value = serde_json::to_value(&yaml).map_err(|error| {
-        SpecError::invalid(path, &Pointer::root(), format!("not representable as JSON: {error}"))
+        SpecError::invalid(
+            path,
+            text,
+            &Pointer::root(),
+            format!("not representable as JSON: {error}"),
+        )
     })?;
     if !raw.is_object() {
-        return Err(SpecError::invalid(path, &Pointer::root(), "the document must be a mapping"));
+        return Err(SpecError::invalid(
+            path,
+            text,
+            &Pointer::root(),
+            "the document must be a mapping",
+        ));
     }
-    check_version(path, &raw)?;
-    let doc: openapiv3::OpenAPI = serde_path_to_error::deserialize(raw.clone()).map_err(|error| {
-        let mut pointer = Pointer::root();
-        for segment in error.path().iter() {
-            pointer = match segment {
-                serde_path_to_error::Segment::Seq { index } => pointer.join(index),
-                serde_path_to_error::Segment::Map { key } => pointer.join(key),
-                serde_path_to_error::Segment::Enum { variant } => pointer.join(variant),
-                serde_path_to_error::Segment::Unknown => pointer,
-            };
-        }
-        SpecError::invalid(path, &pointer, format!("not a valid OpenAPI 3.0 node: {}", error.inner()))
-    })?;
-    Ok(Spec { path: path.to_path_buf(), doc, raw })
+    check_version(path, text, &raw)?;
+    let doc = openapi(path, text, &raw)?;
+    Ok(Spec {
+        path: path.to_path_buf(),
+        doc,
+        raw,
+        text: text.to_string(),
+    })
 }
 
-fn check_version(path: &Path, raw: &Value) -> Result<(), SpecError> {
+/// The document as progenitor reads it; a node of the wrong shape is named by its pointer.
+fn openapi(path: &Path, text: &str, raw: &Value) -> Result<openapiv3::OpenAPI, SpecError> {
+    shape(raw, &Pointer::root()).map_err(|(pointer, message)| {
+        let (pointer, message) = refine(raw, pointer, message);
+        SpecError::invalid(
+            path,
+            text,
+            &pointer,
+            format!("not a valid OpenAPI 3.0 node: {message}"),
+        )
+    })
+}
+
+/// Deserializes `node` (found at `at`), or says where below it and why it cannot.
+fn shape<T: DeserializeOwned>(node: &Value, at: &Pointer) -> Result<T, (Pointer, String)> {
+    serde_path_to_error::deserialize(node).map_err(|error| {
+        let mut pointer = at.clone();
+        for segment in error.path().iter() {
+            pointer = match segment {
+                Segment::Seq { index } => pointer.join(index),
+                Segment::Map { key } => pointer.join(key),
+                Segment::Enum { variant } => pointer.join(variant),
+                Segment::Unknown => pointer,
+            };
+        }
+        (pointer, error.inner().to_string())
+    })
+}
+
+/// serde keeps no path inside the nodes openapiv3 buffers before reading them: untagged enums
+/// (every `ReferenceOr`) and flattened maps (`paths`, `responses`). An error anywhere below one
+/// names that node, often with a message about the enum rather than the field ("data did not
+/// match any variant"). Reading the node again as the type it must be, and the entries of a map
+/// one by one, finds the field and its own message.
+fn refine(raw: &Value, mut pointer: Pointer, mut message: String) -> (Pointer, String) {
+    // Each step goes one node deeper (or stops), so the document's depth bounds the loop.
+    while let Some(node) = raw.pointer(pointer.as_str()) {
+        if node.get("$ref").is_some() {
+            break;
+        }
+        let result = match Kind::of(&pointer) {
+            Some(Kind::PathItems) => first_error::<openapiv3::PathItem>(node, &pointer),
+            Some(Kind::PathItem) => shape::<openapiv3::PathItem>(node, &pointer).err(),
+            Some(Kind::Parameter) => shape::<openapiv3::Parameter>(node, &pointer).err(),
+            Some(Kind::RequestBody) => shape::<openapiv3::RequestBody>(node, &pointer).err(),
+            Some(Kind::Responses) => first_error::<openapiv3::Response>(node, &pointer),
+            Some(Kind::Response) => shape::<openapiv3::Response>(node, &pointer).err(),
+            Some(Kind::Schema) => shape::<openapiv3::Schema>(node, &pointer).err(),
+            None => None,
+        };
+        match result {
+            Some((deeper, why)) if deeper != pointer => (pointer, message) = (deeper, why),
+            Some((_, why)) => return (pointer, why),
+            None => break,
+        }
+    }
+    (pointer, message)
+}
+
+/// What an OpenAPI node is, from where it sits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// `paths`: path items by template.
+    PathItems,
+    PathItem,
+    Parameter,
+    RequestBody,
+    /// An operation's `responses`: responses by status.
+    Responses,
+    Response,
+    Schema,
+}
+
+impl Kind {
+    fn of(pointer: &Pointer) -> Option<Self> {
+        let segments: Vec<&str> = pointer.as_str().split('/').skip(1).collect();
+        Some(match segments.as_slice() {
+            ["paths"] => Self::PathItems,
+            ["paths", _] => Self::PathItem,
+            ["paths", _, "parameters", _]
+            | ["paths", _, _, "parameters", _]
+            | ["components", "parameters", _] => Self::Parameter,
+            ["paths", _, _, "requestBody"] | ["components", "requestBodies", _] => {
+                Self::RequestBody
+            }
+            ["paths", _, _, "responses"] => Self::Responses,
+            ["paths", _, _, "responses", _] | ["components", "responses", _] => Self::Response,
+            ["components", "schemas", _] | [.., "schema"] => Self::Schema,
+            _ => return None,
+        })
+    }
+}
+
+/// The first entry of the map `node` that is not a `T` (extensions and `$ref`s aside), and why.
+fn first_error<T: DeserializeOwned>(node: &Value, at: &Pointer) -> Option<(Pointer, String)> {
+    node.as_object()?
+        .iter()
+        .filter(|(key, value)| !key.starts_with("x-") && value.get("$ref").is_none())
+        .find_map(|(key, value)| shape::<T>(value, &at.join(key)).err())
+}
+
+fn check_version(path: &Path, text: &str, raw: &Value) -> Result<(), SpecError> {
     let pointer = Pointer::root().join("openapi");
     match raw.get("openapi").and_then(Value::as_str) {
         Some(version) if version.starts_with("3.0.") => Ok(()),
         Some(version) => Err(SpecError::unsupported(
             path,
+            text,
             &pointer,
             format!("OpenAPI {version} is not supported"),
             "progenitor reads OpenAPI 3.0.x only: write `openapi: 3.0.3` and use 3.0 constructs \
@@ -122,16 +284,15 @@ fn check_version(path: &Path, raw: &Value) -> Result<(), SpecError> {
         )),
         None => Err(SpecError::invalid(
             path,
+            text,
             &pointer,
             "missing `openapi` version string (expected `openapi: 3.0.3`)",
         )),
     }
 }
 
-/// serde_yaml appends " at line L column C" to messages; we print the location up front.
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(index) => message[..index].to_string(),
-        None => message.to_string(),
-    }
+/// serde_yaml puts " at line L column C" after the problem (and sometimes a context with its
+/// own location after that); the problem's location is printed up front instead.
+fn strip_location(message: &str, line: usize, column: usize) -> String {
+    message.replacen(&format!(" at line {line} column {column}"), "", 1)
 }

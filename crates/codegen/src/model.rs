@@ -11,7 +11,9 @@ use crate::pointer::Pointer;
 use crate::{Settings, Spec, SpecError};
 
 /// The HTTP methods OpenAPI allows in a path item, in document order.
-const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// All operations of a spec.
 #[derive(Clone, Debug)]
@@ -104,6 +106,7 @@ pub struct ResponseHeader {
 
 struct Ctx<'a> {
     path: &'a Path,
+    text: &'a str,
     raw: &'a Value,
     error_schema: &'a str,
 }
@@ -111,35 +114,47 @@ struct Ctx<'a> {
 impl Api {
     /// Resolves and checks every operation of `spec`.
     pub fn from_spec(spec: &Spec, settings: &Settings) -> Result<Self, SpecError> {
-        let ctx = Ctx { path: &spec.path, raw: &spec.raw, error_schema: &settings.error_schema };
+        let ctx = Ctx {
+            path: &spec.path,
+            text: &spec.text,
+            raw: &spec.raw,
+            error_schema: &settings.error_schema,
+        };
         ctx.check_error_schema()?;
         let mut operations = Vec::new();
         let paths_pointer = Pointer::root().join("paths");
-        let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) else {
-            return Ok(Self { operations });
-        };
-        for (path, item) in paths {
+        let paths = spec.raw.get("paths").and_then(Value::as_object);
+        for (path, item) in paths.into_iter().flatten() {
             let item_pointer = paths_pointer.join(path);
             if item.get("$ref").is_some() {
-                return Err(SpecError::unsupported(
-                    ctx.path,
+                return Err(ctx.unsupported(
                     &item_pointer.join("$ref"),
                     "path items given by `$ref` are not supported",
                     "write the path item inline under `paths`",
                 ));
             }
-            let shared = item.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+            let shared = item
+                .get("parameters")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for method in METHODS {
                 if let Some(op) = item.get(method) {
                     let pointer = item_pointer.join(method);
-                    operations.push(ctx.operation(path, method, op, &shared, &item_pointer, pointer)?);
+                    operations.push(ctx.operation(
+                        path,
+                        method,
+                        op,
+                        &shared,
+                        &item_pointer,
+                        pointer,
+                    )?);
                 }
             }
         }
         for (index, op) in operations.iter().enumerate() {
             if let Some(other) = operations[..index].iter().find(|o| o.fn_name == op.fn_name) {
-                return Err(SpecError::invalid(
-                    ctx.path,
+                return Err(ctx.invalid(
                     &Pointer::parse(&op.pointer).join("operationId"),
                     format!(
                         "operationId `{}` maps to the Rust name `{}`, already used by `{}`",
@@ -148,24 +163,37 @@ impl Api {
                 ));
             }
         }
+        // After the operations, whose checks name a missing reference more precisely.
+        ctx.check_references(ctx.raw, &Pointer::root(), None)?;
+        ctx.require_error_schema()?;
         Ok(Self { operations })
     }
 }
 
 impl Ctx<'_> {
-    fn unsupported(&self, pointer: &Pointer, message: impl Into<String>, hint: impl Into<String>) -> SpecError {
-        SpecError::unsupported(self.path, pointer, message, hint)
+    fn unsupported(
+        &self,
+        pointer: &Pointer,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> SpecError {
+        SpecError::unsupported(self.path, self.text, pointer, message, hint)
     }
 
     fn invalid(&self, pointer: &Pointer, message: impl Into<String>) -> SpecError {
-        SpecError::invalid(self.path, pointer, message)
+        SpecError::invalid(self.path, self.text, pointer, message)
     }
 
     /// Follows a local `$ref` (possibly several) to the node it names.
-    fn resolve<'v>(&'v self, node: &'v Value, pointer: &Pointer) -> Result<(&'v Value, Pointer), SpecError> {
+    fn resolve<'v>(
+        &'v self,
+        node: &'v Value,
+        pointer: &Pointer,
+    ) -> Result<(&'v Value, Pointer), SpecError> {
         let mut node = node;
         let mut pointer = pointer.clone();
-        for _ in 0..16 {
+        let mut visited: Vec<Pointer> = Vec::new();
+        loop {
             let Some(reference) = node.get("$ref") else {
                 return Ok((node, pointer));
             };
@@ -177,22 +205,50 @@ impl Ctx<'_> {
                 ));
             };
             let target = Pointer::parse(reference);
+            if visited.contains(&target) {
+                // Reported at the `$ref` that closes the cycle, with the whole chain.
+                let chain: Vec<String> = visited
+                    .iter()
+                    .chain([&target])
+                    .map(ToString::to_string)
+                    .collect();
+                return Err(self.invalid(
+                    &pointer.join("$ref"),
+                    format!("reference cycle: {}", chain.join(" -> ")),
+                ));
+            }
             node = self.raw.pointer(target.as_str()).ok_or_else(|| {
-                self.invalid(&pointer.join("$ref"), format!("`{reference}` does not resolve"))
+                self.invalid(
+                    &pointer.join("$ref"),
+                    format!("`{reference}` does not resolve"),
+                )
             })?;
+            visited.push(target.clone());
             pointer = target;
         }
-        Err(self.invalid(&pointer, "reference cycle"))
     }
 
     /// The component name a schema `$ref`s, refusing inline schemas where a name is needed.
-    fn schema_ref(&self, schema: &Value, pointer: &Pointer, what: &str) -> Result<String, SpecError> {
+    fn schema_ref(
+        &self,
+        schema: &Value,
+        pointer: &Pointer,
+        what: &str,
+    ) -> Result<String, SpecError> {
         let reference = schema.get("$ref").and_then(Value::as_str);
         match reference.and_then(|r| r.strip_prefix("#/components/schemas/")) {
-            Some(name) if self.raw.pointer(&format!("/components/schemas/{name}")).is_some() => {
+            Some(name)
+                if self
+                    .raw
+                    .pointer(&format!("/components/schemas/{name}"))
+                    .is_some() =>
+            {
                 Ok(name.to_string())
             }
-            Some(_) => Err(self.invalid(&pointer.join("$ref"), format!("`{}` does not resolve", reference.unwrap_or_default()))),
+            Some(_) => Err(self.invalid(
+                &pointer.join("$ref"),
+                format!("`{}` does not resolve", reference.unwrap_or_default()),
+            )),
             None => Err(self.unsupported(
                 pointer,
                 format!("inline {what} schemas are not supported"),
@@ -202,26 +258,100 @@ impl Ctx<'_> {
         }
     }
 
+    /// The generated API's error type wraps the error schema, so it must exist even when no
+    /// operation documents an error response.
+    fn require_error_schema(&self) -> Result<(), SpecError> {
+        let schemas = Pointer::root().join("components").join("schemas");
+        if self
+            .raw
+            .pointer(schemas.join(self.error_schema).as_str())
+            .is_some()
+        {
+            return Ok(());
+        }
+        let at = [schemas, Pointer::root().join("components")]
+            .into_iter()
+            .find(|p| self.raw.pointer(p.as_str()).is_some())
+            .unwrap_or_else(Pointer::root);
+        Err(self.unsupported(
+            &at,
+            format!("the error schema `{}` is missing", self.error_schema),
+            format!(
+                "define `components/schemas/{}` with `code` and `message` strings: the generated \
+                 API's error type is made from it",
+                self.error_schema
+            ),
+        ))
+    }
+
+    /// Every `$ref` in the document (examples and extensions aside) names a node of this
+    /// document. typify would otherwise fail on a schema's reference without saying where.
+    fn check_references(
+        &self,
+        node: &Value,
+        pointer: &Pointer,
+        parent: Option<&str>,
+    ) -> Result<(), SpecError> {
+        match node {
+            Value::Object(map) => {
+                // (A map of properties may have one called `$ref`.)
+                if let Some(reference) = map.get("$ref").filter(|_| parent != Some("properties")) {
+                    if !reference.is_string() {
+                        return Err(self.invalid(&pointer.join("$ref"), "`$ref` must be a string"));
+                    }
+                    self.resolve(node, pointer)?;
+                }
+                for (key, child) in map {
+                    // Under `properties` every key names a schema, even `example`.
+                    let data =
+                        key.starts_with("x-") || matches!(key.as_str(), "example" | "examples");
+                    if !data || parent == Some("properties") {
+                        self.check_references(child, &pointer.join(key), Some(key))?;
+                    }
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    self.check_references(child, &pointer.join(index), None)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     fn check_error_schema(&self) -> Result<(), SpecError> {
-        let pointer = Pointer::root().join("components").join("schemas").join(self.error_schema);
+        let pointer = Pointer::root()
+            .join("components")
+            .join("schemas")
+            .join(self.error_schema);
         let Some(schema) = self.raw.pointer(pointer.as_str()) else {
-            // No error schema: only a problem if some operation documents an error response,
-            // which `error_response` reports with a better pointer.
+            // Reported by `require_error_schema`, after the operations' own checks.
             return Ok(());
         };
         let properties = schema.get("properties").and_then(Value::as_object);
         for field in ["code", "message"] {
-            let ty = properties.and_then(|p| p.get(field)).and_then(|p| p.get("type")).and_then(Value::as_str);
+            let ty = properties
+                .and_then(|p| p.get(field))
+                .and_then(|p| p.get("type"))
+                .and_then(Value::as_str);
             if ty != Some("string") {
                 return Err(self.unsupported(
                     &pointer.join("properties").join(field),
-                    format!("the error schema `{}` needs a string property `{field}`", self.error_schema),
+                    format!(
+                        "the error schema `{}` needs a string property `{field}`",
+                        self.error_schema
+                    ),
                     "error bodies carry `code` and `message` strings (and optionally `details`: \
                      an array of { property, code, message })",
                 ));
             }
         }
-        let required = schema.get("required").and_then(Value::as_array).cloned().unwrap_or_default();
+        let required = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         for (index, name) in required.iter().enumerate() {
             if !matches!(name.as_str(), Some("code" | "message")) {
                 return Err(self.unsupported(
@@ -252,30 +382,77 @@ impl Ctx<'_> {
             ));
         };
         if op.get("callbacks").is_some() {
-            return Err(self.unsupported(&pointer.join("callbacks"), "callbacks are not supported", "remove them"));
+            return Err(self.unsupported(
+                &pointer.join("callbacks"),
+                "callbacks are not supported",
+                "remove them",
+            ));
         }
         let text = |key: &str| op.get(key).and_then(Value::as_str).map(str::to_string);
         let tags = op
             .get("tags")
             .and_then(Value::as_array)
-            .map(|tags| tags.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .map(|tags| {
+                tags.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
 
         let mut params: Vec<Param> = Vec::new();
-        let own = op.get("parameters").and_then(Value::as_array).cloned().unwrap_or_default();
+        let own = op
+            .get("parameters")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let shared_pointer = item_pointer.join("parameters");
         let own_pointer = pointer.join("parameters");
-        let all = shared.iter().enumerate().map(|(i, p)| (p, shared_pointer.join(i)))
-            .chain(own.iter().enumerate().map(|(i, p)| (p, own_pointer.join(i))));
+        let all = shared
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p, shared_pointer.join(i)))
+            .chain(
+                own.iter()
+                    .enumerate()
+                    .map(|(i, p)| (p, own_pointer.join(i))),
+            );
         for (param, param_pointer) in all {
             let param = self.param(param, &param_pointer)?;
+            if param.location == Location::Path && !path.contains(&format!("{{{}}}", param.name)) {
+                return Err(self.invalid(
+                    &param_pointer,
+                    format!(
+                        "path parameter `{}` is not in the path `{path}` (add `{{{}}}` to the path \
+                         or remove the parameter)",
+                        param.name, param.name
+                    ),
+                ));
+            }
             // An operation's parameter overrides a path item's one of the same name and place.
             params.retain(|p| !(p.name == param.name && p.location == param.location));
             params.push(param);
         }
-        for segment in path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))) {
-            if !params.iter().any(|p| p.location == Location::Path && p.name == segment) {
-                return Err(self.invalid(&pointer.join("parameters"), format!("path parameter `{segment}` of `{path}` is not declared")));
+        for segment in path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        {
+            if !params
+                .iter()
+                .any(|p| p.location == Location::Path && p.name == segment)
+            {
+                // Point at the operation's `parameters` if it has them, else at the operation.
+                let at = match op.get("parameters") {
+                    Some(_) => pointer.join("parameters"),
+                    None => pointer.clone(),
+                };
+                return Err(self.invalid(
+                    &at,
+                    format!(
+                        "path parameter `{segment}` of `{path}` is not declared (declare it under \
+                         `parameters` with `in: path` and `required: true`)"
+                    ),
+                ));
             }
         }
 
@@ -285,7 +462,11 @@ impl Ctx<'_> {
         };
         let success = self.responses(op, &pointer.join("responses"))?;
         if method == "get" && body.is_some() {
-            return Err(self.unsupported(&pointer.join("requestBody"), "GET operations cannot take a body", "move the fields to query parameters"));
+            return Err(self.unsupported(
+                &pointer.join("requestBody"),
+                "GET operations cannot take a body",
+                "move the fields to query parameters",
+            ));
         }
         Ok(Operation {
             id: id.to_string(),
@@ -304,7 +485,11 @@ impl Ctx<'_> {
 
     fn param(&self, param: &Value, pointer: &Pointer) -> Result<Param, SpecError> {
         let (param, pointer) = self.resolve(param, pointer)?;
-        let name = param.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+        let name = param
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let location = match param.get("in").and_then(Value::as_str) {
             Some("path") => Location::Path,
             Some("query") => Location::Query,
@@ -316,7 +501,12 @@ impl Ctx<'_> {
                     "dropshot has no cookie extractor; pass the value in a header or query parameter",
                 ));
             }
-            other => return Err(self.invalid(&pointer.join("in"), format!("unknown parameter location {other:?}"))),
+            other => {
+                return Err(self.invalid(
+                    &pointer.join("in"),
+                    format!("unknown parameter location {other:?}"),
+                ));
+            }
         };
         if param.get("content").is_some() {
             return Err(self.unsupported(
@@ -328,14 +518,23 @@ impl Ctx<'_> {
         let Some(schema) = param.get("schema") else {
             return Err(self.invalid(&pointer, format!("parameter `{name}` has no `schema`")));
         };
-        let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+        let required = param
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if location == Location::Path && !required {
-            return Err(self.invalid(&pointer.join("required"), format!("path parameter `{name}` must be `required: true`")));
+            return Err(self.invalid(
+                &pointer.join("required"),
+                format!("path parameter `{name}` must be `required: true`"),
+            ));
         }
         let ty = self.param_type(schema, &pointer.join("schema"), location)?;
         if let ParamType::Array(_) = ty {
             let style = param.get("style").and_then(Value::as_str).unwrap_or("form");
-            let explode = param.get("explode").and_then(Value::as_bool).unwrap_or(true);
+            let explode = param
+                .get("explode")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
             if location != Location::Query || style != "form" || !explode {
                 return Err(self.unsupported(
                     &pointer,
@@ -348,17 +547,27 @@ impl Ctx<'_> {
             name,
             location,
             required,
-            description: param.get("description").and_then(Value::as_str).map(str::to_string),
+            description: param
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             ty,
             schema: schema.clone(),
         })
     }
 
-    fn param_type(&self, schema: &Value, pointer: &Pointer, location: Location) -> Result<ParamType, SpecError> {
+    fn param_type(
+        &self,
+        schema: &Value,
+        pointer: &Pointer,
+        location: Location,
+    ) -> Result<ParamType, SpecError> {
         if schema.get("$ref").is_some() {
             let name = self.schema_ref(schema, pointer, "parameter")?;
             let (target, target_pointer) = self.resolve(schema, pointer)?;
-            if target.get("type").and_then(Value::as_str) != Some("string") || target.get("enum").is_none() {
+            if target.get("type").and_then(Value::as_str) != Some("string")
+                || target.get("enum").is_none()
+            {
                 return Err(self.unsupported(
                     &target_pointer,
                     format!("parameter schema `{name}` must be a string enum to be referenced from a parameter"),
@@ -382,7 +591,10 @@ impl Ctx<'_> {
                 _ => ParamType::String,
             },
             Some("integer") => {
-                let unsigned = schema.get("minimum").and_then(Value::as_f64).is_some_and(|m| m >= 0.0);
+                let unsigned = schema
+                    .get("minimum")
+                    .and_then(Value::as_f64)
+                    .is_some_and(|m| m >= 0.0);
                 ParamType::Integer(match (format, unsigned) {
                     (Some("int32"), true) => "u32",
                     (Some("int32"), false) => "i32",
@@ -393,7 +605,9 @@ impl Ctx<'_> {
             Some("number") => ParamType::Number,
             Some("boolean") => ParamType::Boolean,
             Some("array") if location == Location::Query => {
-                let items = schema.get("items").ok_or_else(|| self.invalid(pointer, "array schema has no `items`"))?;
+                let items = schema
+                    .get("items")
+                    .ok_or_else(|| self.invalid(pointer, "array schema has no `items`"))?;
                 match self.param_type(items, &pointer.join("items"), Location::Header)? {
                     ParamType::Array(_) => return Err(scalar_only("array of arrays")),
                     item => ParamType::Array(Box::new(item)),
@@ -406,7 +620,11 @@ impl Ctx<'_> {
 
     fn body(&self, body: &Value, pointer: &Pointer) -> Result<Body, SpecError> {
         let (body, pointer) = self.resolve(body, pointer)?;
-        let content = body.get("content").and_then(Value::as_object).cloned().unwrap_or_default();
+        let content = body
+            .get("content")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         let keys: Vec<&String> = content.keys().collect();
         if keys.as_slice() != ["application/json"] {
             return Err(self.unsupported(
@@ -416,10 +634,15 @@ impl Ctx<'_> {
             ));
         }
         let media_pointer = pointer.join("content").join("application/json");
-        let schema = content["application/json"].get("schema").ok_or_else(|| self.invalid(&media_pointer, "media type has no `schema`"))?;
+        let schema = content["application/json"]
+            .get("schema")
+            .ok_or_else(|| self.invalid(&media_pointer, "media type has no `schema`"))?;
         Ok(Body {
             schema: self.schema_ref(schema, &media_pointer.join("schema"), "request body")?,
-            required: body.get("required").and_then(Value::as_bool).unwrap_or(false),
+            required: body
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -437,15 +660,32 @@ impl Ctx<'_> {
                     if let Some(first) = &success {
                         return Err(self.unsupported(
                             &response_pointer,
-                            format!("a second success response ({status} after {})", first.status),
+                            format!(
+                                "a second success response ({status} after {})",
+                                first.status
+                            ),
                             "document exactly one 2xx response: dropshot endpoints and progenitor \
                              clients have one success type",
                         ));
                     }
-                    success = Some(self.success(code.unwrap_or(200), response, &resolved_pointer, &response_pointer)?);
+                    success = Some(self.success(
+                        code.unwrap_or(200),
+                        response,
+                        &resolved_pointer,
+                        &response_pointer,
+                    )?);
                 }
                 Some(400..=599) => self.error_response(response, &resolved_pointer)?,
-                _ if status == "default" => self.error_response(response, &resolved_pointer)?,
+                _ if status == "default" => {
+                    // progenitor counts `default` as a possible success too, and asserts that an
+                    // operation has one success type, so even `default: Error` fails there.
+                    return Err(self.unsupported(
+                        &response_pointer,
+                        "`default` responses are not supported",
+                        "list the error statuses explicitly (`400`, `404`, ...): the client would \
+                         read `default` as a second success type",
+                    ));
+                }
                 _ => {
                     return Err(self.unsupported(
                         &response_pointer,
@@ -456,18 +696,28 @@ impl Ctx<'_> {
             }
         }
         success.ok_or_else(|| {
-            self.unsupported(pointer, "operation has no 2xx response", "document the success response")
+            self.unsupported(
+                pointer,
+                "operation has no 2xx response",
+                "document the success response",
+            )
         })
     }
 
-    fn success(&self, status: u16, response: &Value, pointer: &Pointer, at: &Pointer) -> Result<Success, SpecError> {
+    fn success(
+        &self,
+        status: u16,
+        response: &Value,
+        pointer: &Pointer,
+        at: &Pointer,
+    ) -> Result<Success, SpecError> {
         let content = response.get("content").and_then(Value::as_object);
         let schema = match (status, content) {
             (204, None) => None,
             (204, Some(_)) => {
                 return Err(self.invalid(&pointer.join("content"), "a 204 response has no content"));
             }
-            (200 | 201 | 202, Some(content)) => {
+            (200..=202, Some(content)) => {
                 let keys: Vec<&String> = content.keys().collect();
                 if keys.as_slice() != ["application/json"] {
                     return Err(self.unsupported(
@@ -477,14 +727,24 @@ impl Ctx<'_> {
                     ));
                 }
                 let media = pointer.join("content").join("application/json");
-                let schema = content["application/json"].get("schema").ok_or_else(|| self.invalid(&media, "media type has no `schema`"))?;
+                let schema = content["application/json"]
+                    .get("schema")
+                    .ok_or_else(|| self.invalid(&media, "media type has no `schema`"))?;
                 Some(self.schema_ref(schema, &media.join("schema"), "response")?)
             }
-            (200 | 201 | 202, None) => {
-                return Err(self.unsupported(at, format!("a {status} response without a body"), "return 204 when there is nothing to say"));
+            (200..=202, None) => {
+                return Err(self.unsupported(
+                    at,
+                    format!("a {status} response without a body"),
+                    "return 204 when there is nothing to say",
+                ));
             }
             _ => {
-                return Err(self.unsupported(at, format!("success status {status} is not supported"), "use 200, 201, 202 or 204"));
+                return Err(self.unsupported(
+                    at,
+                    format!("success status {status} is not supported"),
+                    "use 200, 201, 202 or 204",
+                ));
             }
         };
         let mut headers = Vec::new();
@@ -493,28 +753,51 @@ impl Ctx<'_> {
                 let header_pointer = pointer.join("headers").join(name);
                 let (header, header_pointer) = self.resolve(header, &header_pointer)?;
                 if header.pointer("/schema/type").and_then(Value::as_str) != Some("string") {
-                    return Err(self.unsupported(&header_pointer.join("schema"), "response headers must be strings", "declare `schema: {type: string}`"));
+                    return Err(self.unsupported(
+                        &header_pointer.join("schema"),
+                        "response headers must be strings",
+                        "declare `schema: {type: string}`",
+                    ));
                 }
                 headers.push(ResponseHeader {
                     name: name.clone(),
-                    required: header.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    description: header.get("description").and_then(Value::as_str).map(str::to_string),
+                    required: header
+                        .get("required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                    description: header
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                 });
             }
         }
-        Ok(Success { status, schema, headers })
+        Ok(Success {
+            status,
+            schema,
+            headers,
+        })
     }
 
     fn error_response(&self, response: &Value, pointer: &Pointer) -> Result<(), SpecError> {
         let schema = response.pointer("/content/application~1json/schema");
-        let name = schema.and_then(|s| s.get("$ref")).and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"));
-        let only_json = response.get("content").and_then(Value::as_object).is_some_and(|c| c.len() == 1);
+        let name = schema
+            .and_then(|s| s.get("$ref"))
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"));
+        let only_json = response
+            .get("content")
+            .and_then(Value::as_object)
+            .is_some_and(|c| c.len() == 1);
         if name == Some(self.error_schema) && only_json {
             return Ok(());
         }
         Err(self.unsupported(
             &pointer.join("content"),
-            format!("error responses must be `application/json` with `$ref: '#/components/schemas/{}'`", self.error_schema),
+            format!(
+                "error responses must be `application/json` with `$ref: '#/components/schemas/{}'`",
+                self.error_schema
+            ),
             "dropshot endpoints have one error type, so every 4xx/5xx shares the error schema",
         ))
     }

@@ -99,36 +99,74 @@ pub const ALLOWED: &[(&str, &str)] = &[
 
 /// Keywords ignored in schemas, per [`ALLOWED`].
 const IGNORED_KEYWORDS: [&str; 16] = [
-    "description", "title", "example", "examples", "externalDocs", "deprecated", "xml",
-    "default", "readOnly", "writeOnly", "minLength", "maxLength", "pattern", "uniqueItems",
-    "maxProperties", "minProperties",
+    "description",
+    "title",
+    "example",
+    "examples",
+    "externalDocs",
+    "deprecated",
+    "xml",
+    "default",
+    "readOnly",
+    "writeOnly",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
 ];
 
 /// Compares the source document with the derived one.
 pub fn compare(source: &Value, derived: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
-    let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+    let methods = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
     let mut seen = BTreeSet::new();
     for (path, item) in object(source.get("paths")) {
         for method in methods {
             let Some(op) = item.get(method) else { continue };
-            let name = op.get("operationId").and_then(Value::as_str).unwrap_or(path).to_string();
+            let name = op
+                .get("operationId")
+                .and_then(Value::as_str)
+                .unwrap_or(path)
+                .to_string();
             seen.insert((path.clone(), method));
             match derived.pointer(&format!("/paths/{}/{method}", escape(path))) {
-                None => out.push(diff(&name, &format!("{} {path}", method.to_uppercase()), "the operation", "-")),
+                None => out.push(diff(
+                    &name,
+                    &format!("{} {path}", method.to_uppercase()),
+                    "the operation",
+                    "-",
+                )),
                 Some(derived_op) => {
-                    Operation { out: &mut out, name: &name, source, derived }.compare(op, derived_op, item);
+                    Operation {
+                        out: &mut out,
+                        name: &name,
+                        source,
+                        derived,
+                    }
+                    .compare(op, derived_op, item);
                 }
             }
         }
     }
     for (path, item) in object(derived.get("paths")) {
         for method in methods {
-            if let Some(op) = item.get(method) {
-                if !seen.contains(&(path.clone(), method)) {
-                    let name = op.get("operationId").and_then(Value::as_str).unwrap_or(path);
-                    out.push(diff(name, &format!("{} {path}", method.to_uppercase()), "-", "the operation"));
-                }
+            if let Some(op) = item.get(method)
+                && !seen.contains(&(path.clone(), method))
+            {
+                let name = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or(path);
+                out.push(diff(
+                    name,
+                    &format!("{} {path}", method.to_uppercase()),
+                    "-",
+                    "the operation",
+                ));
             }
         }
     }
@@ -137,7 +175,13 @@ pub fn compare(source: &Value, derived: &Value) -> Vec<Difference> {
         match derived.pointer(&format!("/components/schemas/{}", escape(name))) {
             None if schema.get("properties").is_none() && schema.get("enum").is_none() => {}
             None => out.push(diff(&label, "the schema", "a definition", "-")),
-            Some(found) => compare_schemas(&mut out, &label, "", &normalize(source, schema, 0), &normalize(derived, found, 0)),
+            Some(found) => compare_schemas(
+                &mut out,
+                &label,
+                "",
+                &normalize(source, schema, 0),
+                &normalize(derived, found, 0),
+            ),
         }
     }
     out
@@ -176,7 +220,13 @@ impl Operation<'_> {
                 .map(|p| (format!("{}/{}", str_of(&p, "in"), str_of(&p, "name")), p))
                 .collect()
         };
-        let source_params = collect(self.source, [item.get("parameters"), op.get("parameters")].into_iter().flatten().collect());
+        let source_params = collect(
+            self.source,
+            [item.get("parameters"), op.get("parameters")]
+                .into_iter()
+                .flatten()
+                .collect(),
+        );
         let derived_params = collect(self.derived, found.get("parameters").into_iter().collect());
         for (key, param) in &source_params {
             let Some((_, other)) = derived_params.iter().find(|(k, _)| k == key) else {
@@ -185,10 +235,20 @@ impl Operation<'_> {
             };
             let field = format!("parameter {key}");
             for attribute in ["required", "description"] {
-                let a = param.get(attribute).map(trimmed).filter(|v| v != &Value::Bool(false));
-                let b = other.get(attribute).map(trimmed).filter(|v| v != &Value::Bool(false));
+                let a = param
+                    .get(attribute)
+                    .map(trimmed)
+                    .filter(|v| v != &Value::Bool(false));
+                let b = other
+                    .get(attribute)
+                    .map(trimmed)
+                    .filter(|v| v != &Value::Bool(false));
                 if a != b {
-                    self.push(&format!("{field}: {attribute}"), show(a.as_ref()), show(b.as_ref()));
+                    self.push(
+                        &format!("{field}: {attribute}"),
+                        show(a.as_ref()),
+                        show(b.as_ref()),
+                    );
                 }
             }
             let mut derived_schema = other.get("schema").cloned().unwrap_or(Value::Null);
@@ -222,14 +282,24 @@ impl Operation<'_> {
         let a_types: Vec<&String> = object(a.get("content")).keys().collect();
         let b_types: Vec<&String> = object(b.get("content")).keys().collect();
         if a_types != b_types {
-            self.push(&format!("{field}: content types"), format!("{a_types:?}"), format!("{b_types:?}"));
+            self.push(
+                &format!("{field}: content types"),
+                format!("{a_types:?}"),
+                format!("{b_types:?}"),
+            );
             return;
         }
         for media in a_types {
             let pointer = format!("/content/{}/schema", escape(media));
             let a = normalize(self.source, a.pointer(&pointer).unwrap_or(&Value::Null), 0);
             let b = normalize(self.derived, b.pointer(&pointer).unwrap_or(&Value::Null), 0);
-            compare_schemas(self.out, self.name, &format!("{field}: {media} schema"), &a, &b);
+            compare_schemas(
+                self.out,
+                self.name,
+                &format!("{field}: {media} schema"),
+                &a,
+                &b,
+            );
         }
     }
 
@@ -241,22 +311,39 @@ impl Operation<'_> {
             let class = status.chars().next().unwrap_or('0');
             if class == '2' {
                 let Some(other) = derived_responses.get(status) else {
-                    let derived_success: Vec<&String> = derived_responses.keys().filter(|s| s.starts_with('2')).collect();
+                    let derived_success: Vec<&String> = derived_responses
+                        .keys()
+                        .filter(|s| s.starts_with('2'))
+                        .collect();
                     self.push("success status", status, format!("{derived_success:?}"));
                     continue;
                 };
                 let other = resolve(self.derived, other);
                 self.content(&format!("response {status}"), response, other);
-                let a: BTreeSet<String> = object(response.get("headers")).keys().map(|h| h.to_ascii_lowercase()).collect();
-                let b: BTreeSet<String> = object(other.get("headers")).keys().map(|h| h.to_ascii_lowercase()).collect();
+                let a: BTreeSet<String> = object(response.get("headers"))
+                    .keys()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect();
+                let b: BTreeSet<String> = object(other.get("headers"))
+                    .keys()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect();
                 if a != b {
-                    self.push(&format!("response {status}: headers"), format!("{a:?}"), format!("{b:?}"));
+                    self.push(
+                        &format!("response {status}: headers"),
+                        format!("{a:?}"),
+                        format!("{b:?}"),
+                    );
                 }
             } else {
                 // Per ALLOWED ("error statuses"): the schema must match dropshot's folded range.
                 let range = format!("{class}XX");
                 let Some(other) = derived_responses.get(&range) else {
-                    self.push(&format!("response {status}"), "an error response", format!("no {range} response"));
+                    self.push(
+                        &format!("response {status}"),
+                        "an error response",
+                        format!("no {range} response"),
+                    );
                     continue;
                 };
                 let other = resolve(self.derived, other);
@@ -266,14 +353,27 @@ impl Operation<'_> {
     }
 }
 
-fn diff(operation: &str, field: &str, source: impl fmt::Display, derived: impl fmt::Display) -> Difference {
-    Difference { operation: operation.to_string(), field: field.to_string(), source: source.to_string(), derived: derived.to_string() }
+fn diff(
+    operation: &str,
+    field: &str,
+    source: impl fmt::Display,
+    derived: impl fmt::Display,
+) -> Difference {
+    Difference {
+        operation: operation.to_string(),
+        field: field.to_string(),
+        source: source.to_string(),
+        derived: derived.to_string(),
+    }
 }
 
 fn show(value: Option<&Value>) -> String {
     match value {
         None => "-".to_string(),
-        Some(Value::String(s)) if s.len() > 80 => format!("{:?}...", &s[..s.char_indices().nth(77).map_or(s.len(), |(i, _)| i)]),
+        Some(Value::String(s)) if s.len() > 80 => format!(
+            "{:?}...",
+            &s[..s.char_indices().nth(77).map_or(s.len(), |(i, _)| i)]
+        ),
         Some(value) => value.to_string(),
     }
 }
@@ -303,7 +403,11 @@ fn escape(segment: &str) -> String {
 fn resolve<'v>(document: &'v Value, node: &'v Value) -> &'v Value {
     let mut node = node;
     for _ in 0..16 {
-        match node.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        match node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
             Some(pointer) => match document.pointer(pointer) {
                 Some(target) => node = target,
                 None => return node,
@@ -317,7 +421,12 @@ fn resolve<'v>(document: &'v Value, node: &'v Value) -> &'v Value {
 /// A parameter schema: like [`normalize`], but string constraints count (dropshot carries
 /// them for parameters, so they are not allowlisted here).
 fn normalize_param(document: &Value, schema: &Value) -> Value {
-    normalize_with(document, schema, 0, &["description", "title", "example", "examples", "default"])
+    normalize_with(
+        document,
+        schema,
+        0,
+        &["description", "title", "example", "examples", "default"],
+    )
 }
 
 /// A schema with every `$ref` inlined and the keywords of [`ALLOWED`] removed.
@@ -330,21 +439,26 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
         return Value::String("<recursive>".into());
     }
     let schema = resolve(document, schema);
-    let Value::Object(map) = schema else { return schema.clone() };
+    let Value::Object(map) = schema else {
+        return schema.clone();
+    };
     // dropshot wraps a nullable reference as `allOf: [ref], nullable: true`; read it as the
     // referenced schema made nullable.
-    if let (Some(Value::Array(all)), true) = (map.get("allOf"), map.len() <= 3) {
-        if all.len() == 1 {
-            let mut inner = normalize_with(document, &all[0], depth + 1, ignored);
-            if map.get("nullable") == Some(&Value::Bool(true)) {
-                if let Value::Object(inner) = &mut inner {
-                    inner.insert("nullable".into(), Value::Bool(true));
-                }
-            }
-            return inner;
+    if let (Some(Value::Array(all)), true) = (map.get("allOf"), map.len() <= 3)
+        && all.len() == 1
+    {
+        let mut inner = normalize_with(document, &all[0], depth + 1, ignored);
+        if map.get("nullable") == Some(&Value::Bool(true))
+            && let Value::Object(inner) = &mut inner
+        {
+            inner.insert("nullable".into(), Value::Bool(true));
         }
+        return inner;
     }
-    let is_number = matches!(map.get("type").and_then(Value::as_str), Some("integer" | "number"));
+    let is_number = matches!(
+        map.get("type").and_then(Value::as_str),
+        Some("integer" | "number")
+    );
     let mut out = Map::new();
     for (key, value) in map {
         if ignored.contains(&key.as_str()) || key.starts_with("x-") {
@@ -367,16 +481,17 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
         let value = match key.as_str() {
             "properties" => {
                 let required = map.get("required").and_then(Value::as_array);
-                let is_required = |name: &str| required.is_some_and(|r| r.iter().any(|v| v == name));
+                let is_required =
+                    |name: &str| required.is_some_and(|r| r.iter().any(|v| v == name));
                 Value::Object(
                     object(Some(value))
                         .iter()
                         .map(|(k, v)| {
                             let mut property = normalize_with(document, v, depth + 1, ignored);
-                            if !is_required(k) {
-                                if let Value::Object(property) = &mut property {
-                                    property.remove("nullable");
-                                }
+                            if !is_required(k)
+                                && let Value::Object(property) = &mut property
+                            {
+                                property.remove("nullable");
                             }
                             (k.clone(), property)
                         })
@@ -389,11 +504,17 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
                 other => other.clone(),
             },
             "allOf" | "anyOf" | "oneOf" => Value::Array(
-                value.as_array().cloned().unwrap_or_default().iter().map(|v| normalize_with(document, v, depth + 1, ignored)).collect(),
+                value
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|v| normalize_with(document, v, depth + 1, ignored))
+                    .collect(),
             ),
             "required" => {
                 let mut names: Vec<Value> = value.as_array().cloned().unwrap_or_default();
-                names.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+                names.sort_by_key(ToString::to_string);
                 Value::Array(names)
             }
             _ => value.clone(),
@@ -409,7 +530,11 @@ fn compare_schemas(out: &mut Vec<Difference>, operation: &str, field: &str, a: &
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let path = if field.is_empty() { key.clone() } else { format!("{field}.{key}") };
+                let path = if field.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{field}.{key}")
+                };
                 match (a.get(key), b.get(key)) {
                     (Some(x), Some(y)) => compare_schemas(out, operation, &path, x, y),
                     (x, y) => out.push(diff(operation, &path, show(x), show(y))),

@@ -1,0 +1,41 @@
+//! The harness: the corpus, the settings it is generated with, and running the generator.
+
+use std::path::{Path, PathBuf};
+
+use codegen::{Output, Settings, Spec, SpecError};
+
+/// The specs under `tests/corpus/`, each covering one topic.
+pub const CORPUS: [&str; 3] = ["objects", "parameters", "responses"];
+
+/// The settings every test generates with; `label` names the spec in headers and messages.
+pub fn settings(label: &str) -> Settings {
+    Settings {
+        source_label: label.to_string(),
+        trait_name: "CorpusApi".to_string(),
+        types_crate: "::corpus_types".to_string(),
+        error_schema: "Error".to_string(),
+    }
+}
+
+/// This crate's directory (tests run in it, but paths built from it do not depend on that).
+pub fn crate_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The label of a corpus spec, as messages and headers show it.
+pub fn corpus_label(name: &str) -> String {
+    format!("tests/corpus/{name}.yaml")
+}
+
+/// The text of a corpus spec.
+pub fn corpus_text(name: &str) -> String {
+    let path = crate_dir().join(corpus_label(name));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("reading {}: {error}", path.display()))
+}
+
+/// Loads `text` (labelled `label`) and generates all three files from it.
+pub fn run(label: &str, text: &str) -> Result<Output, SpecError> {
+    let spec: Spec = codegen::load_str(Path::new(label), text)?;
+    codegen::generate(&spec, &settings(label))
+}

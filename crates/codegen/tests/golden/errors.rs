@@ -1,0 +1,1185 @@
+//! Every error the generator reports, each from a minimal spec: the variant, the exact JSON
+//! pointer, and guidance on what to write instead. The rendered messages are a golden file,
+//! `tests/output/errors.txt`, so that their wording is reviewed like code.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use codegen::{Position, SpecError};
+
+use crate::common::run;
+
+/// The label every inline spec is loaded under.
+const LABEL: &str = "spec.yaml";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Breaks a rule of OpenAPI (or of YAML-as-JSON).
+    Invalid,
+    /// Valid OpenAPI that the generator cannot express; carries a hint.
+    Unsupported,
+}
+
+struct Case {
+    name: &'static str,
+    /// The whole spec (a leading newline is dropped, so line 1 is the raw string's first line).
+    yaml: &'static str,
+    kind: Kind,
+    /// Exactly what `SpecError::pointer` returns.
+    pointer: &'static str,
+    /// Text the hint (for `Unsupported`) or the message (for `Invalid`) contains: what to write
+    /// instead, or what was expected.
+    guidance: &'static str,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "document_not_a_mapping",
+        yaml: "- openapi\n- 3.0.3\n",
+        kind: Kind::Invalid,
+        pointer: "#",
+        guidance: "must be a mapping",
+    },
+    Case {
+        name: "key_not_representable_as_json",
+        yaml: "openapi: 3.0.3\n~: a null key\n",
+        kind: Kind::Invalid,
+        pointer: "#",
+        guidance: "key must be a string",
+    },
+    Case {
+        name: "openapi_3_1",
+        yaml: r"
+openapi: 3.1.0
+info: {title: T, version: '1'}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/openapi",
+        guidance: "write `openapi: 3.0.3`",
+    },
+    Case {
+        name: "openapi_version_missing",
+        yaml: r"
+info: {title: T, version: '1'}
+paths: {}
+",
+        kind: Kind::Invalid,
+        pointer: "#/openapi",
+        guidance: "expected `openapi: 3.0.3`",
+    },
+    Case {
+        name: "paths_not_a_mapping",
+        yaml: r"
+openapi: 3.0.3
+info:
+  title: T
+  version: '1'
+paths: 5
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths",
+        guidance: "expected struct Paths",
+    },
+    Case {
+        name: "unknown_parameter_location",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: token
+          in: body
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/in",
+        guidance: "expected one of `query`, `header`, `path`, `cookie`",
+    },
+    Case {
+        name: "parameter_without_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: token
+          in: query
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0",
+        guidance: "ParameterSchemaOrContent",
+    },
+    Case {
+        name: "operation_without_responses",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get",
+        guidance: "missing field `responses`",
+    },
+    Case {
+        name: "path_item_ref",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    $ref: '#/components/x-paths/a'
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/$ref",
+        guidance: "write the path item inline",
+    },
+    Case {
+        name: "missing_operation_id",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get",
+        guidance: "add `operationId: verbNoun`",
+    },
+    Case {
+        name: "operation_ids_with_one_rust_name",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getThing
+      responses:
+        '204':
+          description: ok
+  /b:
+    get:
+      operationId: get_thing
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1b/get/operationId",
+        guidance: "already used by `getThing`",
+    },
+    Case {
+        name: "callbacks",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: subscribe
+      callbacks:
+        onEvent:
+          '{$request.body#/url}':
+            post:
+              responses:
+                '204':
+                  description: ok
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/post/callbacks",
+        guidance: "remove them",
+    },
+    Case {
+        name: "path_parameter_not_declared",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a/{id}:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a~1{id}/get",
+        guidance: "declare it under `parameters`",
+    },
+    Case {
+        name: "path_parameter_not_in_the_path",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: id
+          in: path
+          required: true
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0",
+        guidance: "add `{id}` to the path",
+    },
+    Case {
+        name: "get_with_body",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      requestBody:
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/A'
+      responses:
+        '204':
+          description: ok
+components:
+  schemas:
+    A:
+      type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/requestBody",
+        guidance: "move the fields to query parameters",
+    },
+    Case {
+        name: "cookie_parameter",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: session
+          in: cookie
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/in",
+        guidance: "pass the value in a header or query parameter",
+    },
+    Case {
+        name: "parameter_with_content",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: filter
+          in: query
+          content:
+            application/json:
+              schema:
+                type: object
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/content",
+        guidance: "describe the parameter with `schema`",
+    },
+    Case {
+        name: "optional_path_parameter",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a/{id}:
+    get:
+      operationId: getA
+      parameters:
+        - name: id
+          in: path
+          required: false
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a~1{id}/get/parameters/0/required",
+        guidance: "must be `required: true`",
+    },
+    Case {
+        name: "object_parameter",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: filter
+          in: query
+          schema:
+            type: object
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/schema/type",
+        guidance: "use a string, integer, number or boolean",
+    },
+    Case {
+        name: "array_header_parameter",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: X-Tags
+          in: header
+          schema:
+            type: array
+            items:
+              type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/schema/type",
+        guidance: "an array of them for a repeatable query parameter",
+    },
+    Case {
+        name: "array_query_parameter_not_exploded",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: id
+          in: query
+          explode: false
+          schema:
+            type: array
+            items:
+              type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0",
+        guidance: "repeat the query parameter",
+    },
+    Case {
+        name: "array_of_arrays_query_parameter",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: id
+          in: query
+          schema:
+            type: array
+            items:
+              type: array
+              items:
+                type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/schema/items/type",
+        guidance: "use a string, integer, number or boolean",
+    },
+    Case {
+        name: "parameter_ref_to_an_object_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: filter
+          in: query
+          schema:
+            $ref: '#/components/schemas/Filter'
+      responses:
+        '204':
+          description: ok
+components:
+  schemas:
+    Filter:
+      type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/Filter",
+        guidance: "reference only string enums from parameters",
+    },
+    Case {
+        name: "parameter_schema_without_type",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: q
+          in: query
+          schema:
+            maxLength: 10
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema",
+        guidance: "has no `type`",
+    },
+    Case {
+        name: "array_parameter_without_items",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: id
+          in: query
+          schema:
+            type: array
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema",
+        guidance: "has no `items`",
+    },
+    Case {
+        name: "several_request_media_types",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: createA
+      requestBody:
+        content:
+          application/json:
+            schema:
+              $ref: '#/components/schemas/A'
+          application/xml:
+            schema:
+              $ref: '#/components/schemas/A'
+      responses:
+        '204':
+          description: ok
+components:
+  schemas:
+    A:
+      type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/post/requestBody/content",
+        guidance: "offer one JSON representation",
+    },
+    Case {
+        name: "inline_request_body_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: createA
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/post/requestBody/content/application~1json/schema",
+        guidance: "define the schema under `components/schemas`",
+    },
+    Case {
+        name: "request_media_type_without_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: createA
+      requestBody:
+        content:
+          application/json: {}
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/post/requestBody/content/application~1json",
+        guidance: "has no `schema`",
+    },
+    Case {
+        name: "two_success_responses",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    post:
+      operationId: createA
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/A'
+        '201':
+          description: created
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/A'
+components:
+  schemas:
+    A:
+      type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/post/responses/201",
+        guidance: "document exactly one 2xx response",
+    },
+    Case {
+        name: "redirect_response",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+        '301':
+          description: moved
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/301",
+        guidance: "one 2xx and any 4xx/5xx",
+    },
+    Case {
+        name: "default_response",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+        default:
+          description: error
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Error'
+components:
+  schemas:
+    Error:
+      type: object
+      required: [code, message]
+      properties:
+        code:
+          type: string
+        message:
+          type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/default",
+        guidance: "list the error statuses explicitly",
+    },
+    Case {
+        name: "no_success_response",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses",
+        guidance: "document the success response",
+    },
+    Case {
+        name: "no_content_response_with_content",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/A'
+components:
+  schemas:
+    A:
+      type: object
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/responses/204/content",
+        guidance: "a 204 response has no content",
+    },
+    Case {
+        name: "success_response_without_body",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/200",
+        guidance: "return 204 when there is nothing to say",
+    },
+    Case {
+        name: "success_response_not_json",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+          content:
+            text/plain:
+              schema:
+                type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/200/content",
+        guidance: "offer one JSON representation",
+    },
+    Case {
+        name: "unsupported_success_status",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '206':
+          description: partial
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/206",
+        guidance: "use 200, 201, 202 or 204",
+    },
+    Case {
+        name: "inline_response_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/200/content/application~1json/schema",
+        guidance: "define the schema under `components/schemas`",
+    },
+    Case {
+        name: "response_header_not_a_string",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+          headers:
+            X-Count:
+              schema:
+                type: integer
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/204/headers/X-Count/schema",
+        guidance: "declare `schema: {type: string}`",
+    },
+    Case {
+        name: "error_response_without_the_error_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+        '404':
+          description: not found
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Problem'
+components:
+  schemas:
+    Problem:
+      type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/404/content",
+        guidance: "every 4xx/5xx shares the error schema",
+    },
+    Case {
+        name: "error_schema_without_code",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    Error:
+      type: object
+      properties:
+        message:
+          type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/Error/properties/code",
+        guidance: "error bodies carry `code` and `message` strings",
+    },
+    Case {
+        name: "error_schema_requires_more",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    Error:
+      type: object
+      required:
+        - code
+        - message
+        - requestId
+      properties:
+        code:
+          type: string
+        message:
+          type: string
+        requestId:
+          type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/Error/required/2",
+        guidance: "make the property optional",
+    },
+    Case {
+        name: "unresolvable_parameter_ref",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/$ref",
+        guidance: "does not resolve",
+    },
+    Case {
+        name: "unresolvable_schema_ref",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/Missing'
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/responses/200/content/application~1json/schema/$ref",
+        guidance: "does not resolve",
+    },
+    Case {
+        name: "unresolvable_ref_inside_a_schema",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    Error:
+      type: object
+      required: [code, message]
+      properties:
+        code:
+          type: string
+        message:
+          type: string
+        details:
+          type: array
+          items:
+            $ref: '#/components/schemas/ErrorDetail'
+",
+        kind: Kind::Invalid,
+        pointer: "#/components/schemas/Error/properties/details/items/$ref",
+        guidance: "`#/components/schemas/ErrorDetail` does not resolve",
+    },
+    Case {
+        name: "error_schema_missing",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#",
+        guidance: "define `components/schemas/Error`",
+    },
+    Case {
+        name: "non_local_ref",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - $ref: 'common.yaml#/components/parameters/Limit'
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/$ref",
+        guidance: "move the referenced definition into this document",
+    },
+    Case {
+        name: "reference_cycle",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - $ref: '#/components/parameters/A'
+      responses:
+        '204':
+          description: ok
+components:
+  parameters:
+    A:
+      $ref: '#/components/parameters/B'
+    B:
+      $ref: '#/components/parameters/A'
+",
+        kind: Kind::Invalid,
+        pointer: "#/components/parameters/B/$ref",
+        guidance: "reference cycle: #/components/parameters/A -> #/components/parameters/B -> \
+                   #/components/parameters/A",
+    },
+];
+
+/// Loads and generates `yaml`, which must fail.
+fn error(yaml: &str) -> SpecError {
+    match run(LABEL, yaml.strip_prefix('\n').unwrap_or(yaml)) {
+        Ok(_) => panic!("expected an error from:\n{yaml}"),
+        Err(error) => error,
+    }
+}
+
+fn case(name: &str) -> &'static Case {
+    CASES
+        .iter()
+        .find(|case| case.name == name)
+        .unwrap_or_else(|| panic!("no case {name}"))
+}
+
+/// Checks one case, returning what is wrong with the error it gives.
+fn check(case: &Case) -> Result<SpecError, String> {
+    let error = error(case.yaml);
+    let guidance = match (&error, case.kind) {
+        (SpecError::Invalid { message, .. }, Kind::Invalid) => message,
+        (SpecError::Unsupported { hint, .. }, Kind::Unsupported) => hint,
+        (other, _) => {
+            return Err(format!(
+                "{}: expected {:?}, got {other:?}",
+                case.name, case.kind
+            ));
+        }
+    };
+    if error.pointer() != Some(case.pointer) {
+        return Err(format!(
+            "{}: pointer {:?}, expected {:?}",
+            case.name,
+            error.pointer(),
+            case.pointer
+        ));
+    }
+    if !guidance.contains(case.guidance) {
+        return Err(format!(
+            "{}: {guidance:?} does not contain {:?}",
+            case.name, case.guidance
+        ));
+    }
+    if case.kind == Kind::Unsupported && !error.to_string().contains("\n  hint: ") {
+        return Err(format!("{}: the message shows no hint: {error}", case.name));
+    }
+    Ok(error)
+}
+
+#[test]
+fn every_case_fails_with_its_pointer_and_guidance() {
+    let failures: Vec<String> = CASES.iter().filter_map(|case| check(case).err()).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn case_names_are_unique() {
+    let mut names: Vec<&str> = CASES.iter().map(|case| case.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), CASES.len());
+}
+
+/// The messages as a user sees them, one case after another.
+#[test]
+fn messages_match_the_golden_file() {
+    let mut text = String::new();
+    let syntax = error(SYNTAX_ERROR);
+    writeln!(text, "== yaml_syntax_error ==\n{syntax}\n").unwrap();
+    for case in CASES {
+        writeln!(text, "== {} ==\n{}\n", case.name, error(case.yaml)).unwrap();
+    }
+    expectorate::assert_contents("tests/output/errors.txt", &text);
+}
+
+const SYNTAX_ERROR: &str = r"
+openapi: 3.0.3
+info:
+  title: T
+  version: [1
+paths: {}
+";
+
+#[test]
+fn yaml_syntax_error_names_file_line_and_column() {
+    let error = error(SYNTAX_ERROR);
+    let SpecError::Syntax {
+        path,
+        line,
+        column,
+        message,
+    } = &error
+    else {
+        panic!("expected a syntax error, got {error:?}");
+    };
+    assert_eq!(path, Path::new(LABEL));
+    // The flow sequence `[1` swallows the next line, where `:` is the first thing it cannot take.
+    assert_eq!((*line, *column), (5, 6), "{message}");
+    assert_eq!(error.pointer(), None);
+    assert_eq!(error.position(), Some(Position { line: 5, column: 6 }));
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("spec.yaml:5:6: YAML syntax error: "),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("at line 5 column 6"),
+        "the location is printed once, up front: {shown}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_an_io_error() {
+    let path = crate::common::crate_dir().join("tests/corpus/no-such-spec.yaml");
+    let error = codegen::load(&path).expect_err("the file does not exist");
+    let SpecError::Io {
+        path: named,
+        source,
+    } = &error
+    else {
+        panic!("expected an I/O error, got {error:?}");
+    };
+    assert_eq!(named, &path);
+    assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+    assert!(
+        error
+            .to_string()
+            .contains("no-such-spec.yaml: cannot read: "),
+        "{error}"
+    );
+}
+
+/// A located node is shown as `file:line:column (#/pointer)`.
+#[test]
+fn errors_show_the_line_and_column_of_the_node() {
+    let error = check(case("cookie_parameter")).unwrap();
+    assert_eq!(
+        error.position(),
+        Some(Position {
+            line: 9,
+            column: 11
+        })
+    );
+    let shown = error.to_string();
+    assert!(
+        shown.starts_with("spec.yaml:9:11 (#/paths/~1a/get/parameters/0/in): cookie parameter `session` is not supported\n  hint: "),
+        "{shown}"
+    );
+
+    // The node a `$ref` leads to is located where it is defined.
+    let error = check(case("parameter_ref_to_an_object_schema")).unwrap();
+    assert_eq!(
+        error.position(),
+        Some(Position {
+            line: 17,
+            column: 5
+        })
+    );
+}
+
+/// A node that is not in the text (or not in block style) is named by its pointer alone.
+#[test]
+fn errors_without_a_located_node_show_the_pointer() {
+    let error = check(case("openapi_version_missing")).unwrap();
+    assert_eq!(error.position(), None);
+    assert!(
+        error
+            .to_string()
+            .starts_with("spec.yaml#/openapi: missing `openapi` version string"),
+        "{error}"
+    );
+}
