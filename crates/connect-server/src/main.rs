@@ -53,8 +53,11 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         let key = random_key();
-        println!("no API key configured: tenant `dev` has the key {key}");
-        println!("try: curl -H 'X-API-Key: {key}' http://{}/users", cli.bind);
+        println!("No API key configured: tenant `dev` gets a new random key. In another shell:");
+        println!();
+        println!("    export CONNECT_API_KEY={key}");
+        println!("    curl -H \"X-API-Key: $CONNECT_API_KEY\" http://{}/users", cli.bind);
+        println!();
         keys.push(("dev".to_string(), key));
     }
     let log = root_logger(cli.log_format, cli.log_level);
