@@ -347,6 +347,46 @@ impl Ctx<'_> {
                 ));
             }
         }
+        // Rejected requests carry `details`; the generated code builds the error body from
+        // JSON, so the schema must take them (or at least ignore them).
+        let details_hint = "give the error schema `details: {type: array, items: {$ref: ...}}` whose \
+             items have string `property`, `code` and `message`";
+        match properties.and_then(|p| p.get("details")) {
+            None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
+                return Err(self.unsupported(
+                    &pointer.join("additionalProperties"),
+                    "the error schema refuses unknown properties but has no `details`",
+                    details_hint,
+                ));
+            }
+            None => {}
+            Some(details) => {
+                let details_pointer = pointer.join("properties").join("details");
+                let items = details
+                    .get("items")
+                    .filter(|_| details.get("type").and_then(Value::as_str) == Some("array"));
+                let Some(items) = items else {
+                    return Err(self.unsupported(
+                        &details_pointer,
+                        "`details` of the error schema must be an array",
+                        details_hint,
+                    ));
+                };
+                let (items, items_pointer) = self.resolve(items, &details_pointer.join("items"))?;
+                for field in ["property", "code", "message"] {
+                    let ty = items
+                        .pointer(&format!("/properties/{field}/type"))
+                        .and_then(Value::as_str);
+                    if ty != Some("string") {
+                        return Err(self.unsupported(
+                            &items_pointer.join("properties").join(field),
+                            format!("error details need a string property `{field}`"),
+                            details_hint,
+                        ));
+                    }
+                }
+            }
+        }
         let required = schema
             .get("required")
             .and_then(Value::as_array)

@@ -878,6 +878,56 @@ components:
         guidance: "make the property optional",
     },
     Case {
+        name: "error_schema_closed_without_details",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    Error:
+      type: object
+      additionalProperties: false
+      properties:
+        code:
+          type: string
+        message:
+          type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/Error/additionalProperties",
+        guidance: "whose items have string `property`, `code` and `message`",
+    },
+    Case {
+        name: "error_details_of_another_shape",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths: {}
+components:
+  schemas:
+    Error:
+      type: object
+      properties:
+        code:
+          type: string
+        message:
+          type: string
+        details:
+          type: array
+          items:
+            $ref: '#/components/schemas/Detail'
+    Detail:
+      type: object
+      properties:
+        field:
+          type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/Detail/properties/property",
+        guidance: "whose items have string `property`, `code` and `message`",
+    },
+    Case {
         name: "unresolvable_parameter_ref",
         yaml: r"
 openapi: 3.0.3
