@@ -46,17 +46,33 @@ struct Row {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![1_000, 1_000_000] } else { sizes };
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1_000, 1_000_000]
+    } else {
+        sizes
+    };
     let mut rows = Vec::new();
     for size in sizes {
         rows.push(measure(size).await);
     }
     println!("\nmedian latency of a {PAGE}-user page (start / middle / end of the list)");
-    println!("{:>10}  {:>32}  {:>32}  {:>14}", "users", "store", "HTTP (loopback)", "naive baseline");
+    println!(
+        "{:>10}  {:>32}  {:>32}  {:>14}",
+        "users", "store", "HTTP (loopback)", "naive baseline"
+    );
     for row in &rows {
         let fmt = |d: &[Duration; 3]| format!("{:?} / {:?} / {:?}", d[0], d[1], d[2]);
-        println!("{:>10}  {:>32}  {:>32}  {:>14?}", row.size, fmt(&row.store), fmt(&row.http), row.naive);
+        println!(
+            "{:>10}  {:>32}  {:>32}  {:>14?}",
+            row.size,
+            fmt(&row.store),
+            fmt(&row.http),
+            row.naive
+        );
     }
     if let (Some(small), Some(large)) = (rows.first(), rows.last()) {
         let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
@@ -97,12 +113,18 @@ async fn measure(size: usize) -> Row {
     let offsets = [0, size as u64 / 2, (size as u64).saturating_sub(PAGE)];
     let mut store_times = [Duration::ZERO; 3];
     for (slot, offset) in offsets.iter().enumerate() {
-        let page = PageRequest { limit: PAGE, offset: *offset };
+        let page = PageRequest {
+            limit: PAGE,
+            offset: *offset,
+        };
         store_times[slot] = time(iterations, || {
             let store = store.clone();
             let tenant = tenant.clone();
             async move {
-                let page = store.list_users(&tenant, &UserFilter::default(), page).await.unwrap();
+                let page = store
+                    .list_users(&tenant, &UserFilter::default(), page)
+                    .await
+                    .unwrap();
                 assert_eq!(page.items.len() as u64, PAGE.min(size as u64));
             }
         })
@@ -139,14 +161,35 @@ async fn measure(size: usize) -> Row {
 
     // Baseline: what a store without an ordered index does per request: gather every user,
     // sort by (createdAt, id), slice a page (gathering references only, so it is a floor).
-    let everything = store.list_users(&tenant, &UserFilter::default(), PageRequest { limit: u64::MAX, offset: 0 }).await.unwrap().items;
+    let everything = store
+        .list_users(
+            &tenant,
+            &UserFilter::default(),
+            PageRequest {
+                limit: u64::MAX,
+                offset: 0,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
     let naive = time(iterations.min(20), || {
         let mut all: Vec<&types::User> = everything.iter().collect();
         async move {
             all.sort_by(|a, b| (a.created_at, a.user_id).cmp(&(b.created_at, b.user_id)));
-            std::hint::black_box(all.iter().take(PAGE as usize).map(|u| (*u).clone()).collect::<Vec<_>>());
+            std::hint::black_box(
+                all.iter()
+                    .take(PAGE as usize)
+                    .map(|u| (*u).clone())
+                    .collect::<Vec<_>>(),
+            );
         }
     })
     .await;
-    Row { size, store: store_times, http: http_times, naive }
+    Row {
+        size,
+        store: store_times,
+        http: http_times,
+        naive,
+    }
 }

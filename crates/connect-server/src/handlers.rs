@@ -34,7 +34,7 @@ pub enum ConnectServer {}
 type Rq = RequestContext<ServerContext>;
 
 /// Runs a handler body for an authenticated tenant, puts the request id into error bodies and
-/// logs one line per request: method, path, status, latency, request id, tenant (never the key).
+/// logs one line per request: method, URI, status, latency, request id and tenant (never the key).
 async fn handle<T, F, Fut>(rqctx: &Rq, success: u16, body: F) -> Result<T, ApiError>
 where
     F: FnOnce(Tenant) -> Fut,
@@ -56,12 +56,10 @@ where
         Ok(_) => success,
         Err(error) => error.status.as_u16(),
     };
+    // The request logger already carries method, URI and request id.
     slog::info!(rqctx.log, "request handled";
-        "method" => rqctx.request.method().as_str(),
-        "path" => rqctx.request.uri().path(),
         "status" => status,
         "latency_us" => started.elapsed().as_micros() as u64,
-        "request_id" => &rqctx.request_id,
         "tenant" => tenant.as_ref().map_or("-", |t| t.0.as_str()),
     );
     result

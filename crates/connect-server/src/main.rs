@@ -56,7 +56,10 @@ async fn main() -> anyhow::Result<()> {
         println!("No API key configured: tenant `dev` gets a new random key. In another shell:");
         println!();
         println!("    export CONNECT_API_KEY={key}");
-        println!("    curl -H \"X-API-Key: $CONNECT_API_KEY\" http://{}/users", cli.bind);
+        println!(
+            "    curl -H \"X-API-Key: $CONNECT_API_KEY\" http://{}/users",
+            cli.bind
+        );
         println!();
         keys.push(("dev".to_string(), key));
     }
@@ -69,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
         clock: Arc::new(SystemClock),
         log: log.clone(),
     })?;
-    slog::info!(log, "listening"; "address" => %server.local_addr(), "tenants" => tenants.join(","));
+    slog::info!(log, "ready"; "address" => %server.local_addr(), "tenants" => tenants.join(","));
 
     shutdown_signal().await?;
     slog::info!(log, "shutting down: finishing requests in flight");

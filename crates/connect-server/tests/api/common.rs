@@ -2,13 +2,19 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use connect_server::auth::ApiKeys;
+use connect_server::auth::{ApiKeys, Tenant};
 use connect_server::clock::ManualClock;
-use connect_server::store::{InMemoryStore, Store};
+use connect_server::store::{
+    CustomerFilter, InMemoryStore, Page, PageRequest, Store, StoreError, UserFilter, UserKey,
+};
+use connect_types as types;
 use dropshot::HttpServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tokio::sync::Notify;
+use uuid::Uuid;
 
 pub const ACME: &str = "key-acme";
 pub const GLOBEX: &str = "key-globex";
@@ -168,5 +174,110 @@ impl Server {
         self.get("/customers?limit=1").await.body["pagination"]["total"]
             .as_u64()
             .unwrap()
+    }
+}
+
+/// A store whose `create_user` waits until released, to hold a request in flight.
+pub struct Gate {
+    inner: InMemoryStore,
+    pub entered: Notify,
+    pub release: Notify,
+}
+
+impl Gate {
+    pub fn new() -> (Arc<ManualClock>, Arc<Self>) {
+        let clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
+        let gate = Self {
+            inner: InMemoryStore::new(clock.clone()),
+            entered: Notify::new(),
+            release: Notify::new(),
+        };
+        (clock, Arc::new(gate))
+    }
+}
+
+#[async_trait]
+impl Store for Gate {
+    async fn create_user(
+        &self,
+        tenant: &Tenant,
+        request: types::CreateUserRequest,
+    ) -> Result<types::User, StoreError> {
+        self.entered.notify_one();
+        self.release.notified().await;
+        self.inner.create_user(tenant, request).await
+    }
+    async fn list_users(
+        &self,
+        t: &Tenant,
+        f: &UserFilter,
+        p: PageRequest,
+    ) -> Result<Page<types::User>, StoreError> {
+        self.inner.list_users(t, f, p).await
+    }
+    async fn get_user(&self, t: &Tenant, k: &UserKey) -> Result<types::User, StoreError> {
+        self.inner.get_user(t, k).await
+    }
+    async fn update_user(
+        &self,
+        t: &Tenant,
+        id: Uuid,
+        r: types::UpdateUserRequest,
+    ) -> Result<types::User, StoreError> {
+        self.inner.update_user(t, id, r).await
+    }
+    async fn user_exists(
+        &self,
+        t: &Tenant,
+        e: Option<&str>,
+        m: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        self.inner.user_exists(t, e, m).await
+    }
+    async fn list_customers(
+        &self,
+        t: &Tenant,
+        f: &CustomerFilter,
+        p: PageRequest,
+    ) -> Result<Page<types::Customer>, StoreError> {
+        self.inner.list_customers(t, f, p).await
+    }
+    async fn create_customer(
+        &self,
+        t: &Tenant,
+        r: types::CreateCustomerRequest,
+    ) -> Result<types::Customer, StoreError> {
+        self.inner.create_customer(t, r).await
+    }
+    async fn get_customer(&self, t: &Tenant, id: Uuid) -> Result<types::Customer, StoreError> {
+        self.inner.get_customer(t, id).await
+    }
+    async fn update_customer(
+        &self,
+        t: &Tenant,
+        id: Uuid,
+        r: types::UpdateCustomerRequest,
+    ) -> Result<types::Customer, StoreError> {
+        self.inner.update_customer(t, id, r).await
+    }
+    async fn update_billing(
+        &self,
+        t: &Tenant,
+        id: Uuid,
+        b: types::Billing,
+    ) -> Result<types::Customer, StoreError> {
+        self.inner.update_billing(t, id, b).await
+    }
+    async fn add_user(
+        &self,
+        t: &Tenant,
+        c: Uuid,
+        u: Uuid,
+        r: types::CustomerUserRole,
+    ) -> Result<types::CustomerUser, StoreError> {
+        self.inner.add_user(t, c, u, r).await
+    }
+    async fn remove_user(&self, t: &Tenant, c: Uuid, u: Uuid) -> Result<(), StoreError> {
+        self.inner.remove_user(t, c, u).await
     }
 }

@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod idempotency;
+mod lifecycle;
 mod links;
 mod pagination;
 mod validation;
