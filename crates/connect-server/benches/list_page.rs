@@ -176,7 +176,7 @@ async fn measure(size: usize) -> Row {
     let naive = time(iterations.min(20), || {
         let mut all: Vec<&types::User> = everything.iter().collect();
         async move {
-            all.sort_by(|a, b| (a.created_at, a.user_id).cmp(&(b.created_at, b.user_id)));
+            all.sort_by_key(|u| (u.created_at, u.user_id));
             std::hint::black_box(
                 all.iter()
                     .take(PAGE as usize)
