@@ -44,6 +44,7 @@ fn main() -> ExitCode {
 
 fn run(mode: Mode) -> anyhow::Result<ExitCode> {
     let root = workspace_root();
+    check_client_version(&root)?;
     let mut stale = 0;
     for (path, contents) in connect_files(&root)? {
         let shown = path
@@ -95,6 +96,46 @@ fn connect_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
     ])
 }
 
+/// The client crate is published with the API's version: its `Cargo.toml` `version` must be the
+/// spec's `info.version`, so that `connect-client 1.2.0` speaks Connect API 1.2.0.
+fn check_client_version(root: &Path) -> anyhow::Result<()> {
+    let spec_path = Path::new("openapi/connect.yaml");
+    let text = std::fs::read_to_string(root.join(spec_path))
+        .with_context(|| format!("reading {}", spec_path.display()))?;
+    let spec = codegen::load_str(spec_path, &text).map_err(|error| anyhow::anyhow!("{error}"))?;
+    let spec_version = spec.doc.info.version;
+
+    let manifest_path = Path::new("crates/connect-client/Cargo.toml");
+    let manifest = std::fs::read_to_string(root.join(manifest_path))
+        .with_context(|| format!("reading {}", manifest_path.display()))?;
+    // The `version = "..."` line of the `[package]` table; no TOML parser for one line.
+    let client_version = manifest
+        .lines()
+        .skip_while(|line| line.trim() != "[package]")
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            let value = value.split('#').next()?.trim().trim_matches('"');
+            (key.trim() == "version").then(|| value.to_string())
+        })
+        .with_context(|| {
+            format!(
+                "{} has no literal `version = \"...\"` in [package]",
+                manifest_path.display()
+            )
+        })?;
+
+    anyhow::ensure!(
+        client_version == spec_version,
+        "{} has version {client_version} but {} has info.version {spec_version}: \
+         the client is published with the API's version, so make them equal",
+        manifest_path.display(),
+        spec_path.display(),
+    );
+    Ok(())
+}
+
 fn settings() -> codegen::Settings {
     codegen::Settings {
         source_label: "openapi/connect.yaml".to_string(),
@@ -131,6 +172,39 @@ mod tests {
             stale.is_empty(),
             "stale generated files (run `cargo xtask generate`):\n{}",
             stale.join("\n")
+        );
+    }
+
+    /// `cargo test` fails when connect-client's version is not the spec's, as `cargo xtask` does.
+    #[test]
+    fn client_version_is_the_spec_version() {
+        if let Err(error) = check_client_version(&workspace_root()) {
+            panic!("{error:#}");
+        }
+    }
+
+    /// The root README's client snippet is the client crate's quickstart doctest, so it compiles.
+    #[test]
+    fn readme_client_snippet_is_the_client_doctest() {
+        fn first_block(text: &str, heading: &str) -> String {
+            let after = &text[text.find(heading).expect("the heading")..];
+            let start = after.find("```rust,no_run\n").expect("a rust,no_run block")
+                + "```rust,no_run\n".len();
+            let end = after[start..].find("```").expect("the block's end");
+            after[start..start + end].to_string()
+        }
+        let root = workspace_root();
+        let lib = std::fs::read_to_string(root.join("crates/connect-client/src/lib.rs")).unwrap();
+        let docs: String = lib
+            .lines()
+            .filter_map(|line| line.strip_prefix("//!"))
+            .map(|line| format!("{}\n", line.strip_prefix(' ').unwrap_or(line)))
+            .collect();
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        assert_eq!(
+            first_block(&readme, "## Using the client"),
+            first_block(&docs, "# Quickstart"),
+            "README.md's client snippet differs from the client's quickstart doctest"
         );
     }
 }
