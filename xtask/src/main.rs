@@ -25,15 +25,24 @@ enum Command {
     Generate,
     /// Write nothing; exit 2 with a diff when a generated file is stale.
     Check,
+    /// Exit 3 when the spec breaks callers of an earlier version of it, unless `info.version`'s
+    /// major version went up. The earlier version is `--base` (a git revision), or by default
+    /// HEAD's spec when the working copy changed it, else the spec before its last commit.
+    Breaking {
+        /// Git revision holding the earlier spec.
+        #[arg(long)]
+        base: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let mode = match cli.command {
-        Command::Generate => Mode::Overwrite,
-        Command::Check => Mode::Verify,
+    let result = match cli.command {
+        Command::Generate => run(Mode::Overwrite),
+        Command::Check => run(Mode::Verify),
+        Command::Breaking { base } => breaking(&workspace_root(), base),
     };
-    match run(mode) {
+    match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -72,6 +81,83 @@ fn run(mode: Mode) -> anyhow::Result<ExitCode> {
         println!("generated files are fresh");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Exit code of `breaking` when the spec breaks callers without a major version bump.
+const EXIT_BREAKING: u8 = 3;
+
+const SPEC: &str = "openapi/connect.yaml";
+
+fn breaking(root: &Path, base: Option<String>) -> anyhow::Result<ExitCode> {
+    let Some(base) = base.map_or_else(|| default_base(root), |b| Ok(Some(b)))? else {
+        println!("{SPEC} has no earlier version to compare with");
+        return Ok(ExitCode::SUCCESS);
+    };
+    let old_text = git(root, &["show", &format!("{base}:{SPEC}")])?;
+    let label = format!("{base}:{SPEC}");
+    let old =
+        codegen::load_str(Path::new(&label), &old_text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let new_text =
+        std::fs::read_to_string(root.join(SPEC)).with_context(|| format!("reading {SPEC}"))?;
+    let new = codegen::load_str(Path::new(SPEC), &new_text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let changes = codegen::breaking::breaking_changes(&old.raw, &new.raw);
+    if changes.is_empty() {
+        println!("no breaking changes in {SPEC} since {base}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for change in &changes {
+        eprintln!("breaking: {change}");
+    }
+    let major = |version: &str| {
+        version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let (before, after) = (&old.doc.info.version, &new.doc.info.version);
+    if major(after) > major(before) {
+        println!(
+            "{} breaking change(s) since {base}, allowed: info.version went from {before} to {after}",
+            changes.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "{} breaking change(s) since {base}: make them compatible, or raise info.version's major \
+         version (now {after}) and the client's version with it",
+        changes.len()
+    );
+    Ok(ExitCode::from(EXIT_BREAKING))
+}
+
+/// HEAD when the working copy changed the spec; otherwise the commit before the spec's last
+/// change; `None` when the spec has only one version.
+fn default_base(root: &Path) -> anyhow::Result<Option<String>> {
+    let dirty = !git(root, &["status", "--porcelain", "--", SPEC])?
+        .trim()
+        .is_empty();
+    if dirty {
+        return Ok(Some("HEAD".to_string()));
+    }
+    let commits = git(root, &["rev-list", "-n", "2", "HEAD", "--", SPEC])?;
+    Ok(commits.lines().nth(1).map(str::to_string))
+}
+
+fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .current_dir(root)
+        .output()
+        .with_context(|| format!("running git {}", args.join(" ")))?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8(output.stdout)?)
 }
 
 /// Every generated file of the workspace with the contents the generator gives it.

@@ -13,6 +13,7 @@
 //! This crate knows nothing about any particular API. It must not depend on generated crates.
 
 mod api;
+pub mod breaking;
 mod client;
 pub mod files;
 pub mod json_schema;

@@ -1,0 +1,532 @@
+//! Breaking changes between two versions of a spec, as a generated client or an existing
+//! caller would feel them.
+//!
+//! Requests: the new version must accept everything the old one accepted (no new required
+//! parameter or property, no tightened bound, no removed enum value, no removed property where
+//! unknown ones are refused). Responses: the new version must only say what the old one could
+//! (no removed or newly optional property, no new enum value, since generated clients decode
+//! enums strictly, no new `nullable`, no changed success status). Operations are matched by
+//! `operationId`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+/// One breaking change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// The operation (`createUser`), or `-` for document-wide changes.
+    pub operation: String,
+    /// Where, as a JSON pointer into the new document (or the old one for removals).
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} (#{})",
+            self.operation, self.message, self.pointer
+        )
+    }
+}
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Every breaking change from `old` to `new`.
+pub fn breaking_changes(old: &Value, new: &Value) -> Vec<Change> {
+    let old_ops = operations(old);
+    let new_ops = operations(new);
+    let mut out = Vec::new();
+    for (id, (old_path, old_method, old_op)) in &old_ops {
+        let mut diff = Diff {
+            out: &mut out,
+            operation: id.clone(),
+            old,
+            new,
+        };
+        let Some((path, method, op)) = new_ops
+            .iter()
+            .find(|(new_id, _)| new_id == id)
+            .map(|(_, v)| v)
+        else {
+            diff.push(
+                &format!("/paths/{}/{old_method}", escape(old_path)),
+                "the operation was removed".into(),
+            );
+            continue;
+        };
+        let at = format!("/paths/{}/{method}", escape(path));
+        if (path, method) != (old_path, old_method) {
+            diff.push(
+                &at,
+                format!(
+                    "moved from {} {old_path} to {} {path}",
+                    old_method.to_uppercase(),
+                    method.to_uppercase()
+                ),
+            );
+        }
+        diff.parameters(old_op, op, &at);
+        if let (Some(a), Some(b)) = (old_op.get("requestBody"), op.get("requestBody")) {
+            let (a, b) = (resolve(old, a), resolve(new, b));
+            diff.request(
+                schema_of(a),
+                schema_of(b),
+                &format!("{at}/requestBody/content/application~1json/schema"),
+            );
+        } else if old_op.get("requestBody").is_none()
+            && op
+                .get("requestBody")
+                .is_some_and(|b| b.get("required") == Some(&Value::Bool(true)))
+        {
+            diff.push(
+                &format!("{at}/requestBody"),
+                "a required request body was added".into(),
+            );
+        }
+        diff.responses(old_op, op, &at);
+    }
+    out
+}
+
+type Operations<'v> = Vec<(String, (String, &'static str, &'v Value))>;
+
+fn operations(doc: &Value) -> Operations<'_> {
+    let mut out = Vec::new();
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .unwrap_or(path)
+                    .to_string();
+                out.push((id, (path.clone(), method, op)));
+            }
+        }
+    }
+    out
+}
+
+fn schema_of(body: &Value) -> &Value {
+    body.pointer("/content/application~1json/schema")
+        .unwrap_or(&Value::Null)
+}
+
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+fn resolve<'v>(doc: &'v Value, node: &'v Value) -> &'v Value {
+    let mut node = node;
+    for _ in 0..16 {
+        match node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| doc.pointer(p))
+        {
+            Some(target) => node = target,
+            None => break,
+        }
+    }
+    node
+}
+
+fn object(value: Option<&Value>) -> Map<String, Value> {
+    value
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn names(value: Option<&Value>) -> BTreeSet<String> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+struct Diff<'a> {
+    out: &'a mut Vec<Change>,
+    operation: String,
+    old: &'a Value,
+    new: &'a Value,
+}
+
+/// Which way data flows: what a request must keep accepting, what a response must not start
+/// saying.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Request,
+    Response,
+}
+
+impl Diff<'_> {
+    fn push(&mut self, pointer: &str, message: String) {
+        self.out.push(Change {
+            operation: self.operation.clone(),
+            pointer: pointer.to_string(),
+            message,
+        });
+    }
+
+    fn parameters(&mut self, old_op: &Value, op: &Value, at: &str) {
+        let list = |doc: &Value, op: &Value| -> Vec<Value> {
+            op.get("parameters")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|p| resolve(doc, p).clone())
+                .collect()
+        };
+        let key = |p: &Value| {
+            format!(
+                "{}/{}",
+                p["in"].as_str().unwrap_or_default(),
+                p["name"].as_str().unwrap_or_default()
+            )
+        };
+        let (old_params, new_params) = (list(self.old, old_op), list(self.new, op));
+        for (index, param) in new_params.iter().enumerate() {
+            let pointer = format!("{at}/parameters/{index}");
+            let required = param.get("required") == Some(&Value::Bool(true));
+            match old_params.iter().find(|p| key(p) == key(param)) {
+                None if required => {
+                    self.push(&pointer, format!("new required parameter {}", key(param)))
+                }
+                None => {}
+                Some(before) => {
+                    if required && before.get("required") != Some(&Value::Bool(true)) {
+                        self.push(
+                            &pointer,
+                            format!("parameter {} is now required", key(param)),
+                        );
+                    }
+                    let (a, b) = (
+                        before.get("schema").unwrap_or(&Value::Null),
+                        param.get("schema").unwrap_or(&Value::Null),
+                    );
+                    self.schema(a, b, &format!("{pointer}/schema"), Direction::Request, 0);
+                }
+            }
+        }
+        for param in &old_params {
+            if !new_params.iter().any(|p| key(p) == key(param)) {
+                self.push(at, format!("parameter {} was removed", key(param)));
+            }
+        }
+    }
+
+    fn request(&mut self, a: &Value, b: &Value, pointer: &str) {
+        self.schema(a, b, pointer, Direction::Request, 0);
+    }
+
+    fn responses(&mut self, old_op: &Value, op: &Value, at: &str) {
+        let success = |op: &Value| {
+            object(op.get("responses"))
+                .into_iter()
+                .find(|(status, _)| status.starts_with('2'))
+        };
+        let (Some((old_status, old_response)), Some((status, response))) =
+            (success(old_op), success(op))
+        else {
+            return;
+        };
+        let pointer = format!("{at}/responses/{status}");
+        if old_status != status {
+            self.push(
+                &pointer,
+                format!("the success status changed from {old_status} to {status}"),
+            );
+        }
+        let (a, b) = (
+            resolve(self.old, &old_response).clone(),
+            resolve(self.new, &response).clone(),
+        );
+        self.schema(
+            schema_of(&a),
+            schema_of(&b),
+            &format!("{pointer}/content/application~1json/schema"),
+            Direction::Response,
+            0,
+        );
+    }
+
+    fn schema(&mut self, a: &Value, b: &Value, pointer: &str, direction: Direction, depth: usize) {
+        if depth > 24 {
+            return;
+        }
+        let (a, b) = (resolve(self.old, a), resolve(self.new, b));
+        let ty = |s: &Value| s.get("type").and_then(Value::as_str).map(str::to_string);
+        if ty(a) != ty(b) {
+            self.push(
+                pointer,
+                format!(
+                    "type changed from {} to {}",
+                    ty(a).unwrap_or("any".into()),
+                    ty(b).unwrap_or("any".into())
+                ),
+            );
+            return;
+        }
+        let request = direction == Direction::Request;
+        // Bounds: a request bound may only loosen; a response's is the server's business.
+        if request {
+            for (keyword, tighter) in [
+                ("maxLength", true),
+                ("maxItems", true),
+                ("maxProperties", true),
+                ("maximum", true),
+                ("minLength", false),
+                ("minItems", false),
+                ("minProperties", false),
+                ("minimum", false),
+            ] {
+                let (x, y) = (
+                    a.get(keyword).and_then(Value::as_f64),
+                    b.get(keyword).and_then(Value::as_f64),
+                );
+                let tightened = match (x, y) {
+                    (None, Some(_)) => true,
+                    (Some(x), Some(y)) => {
+                        if tighter {
+                            y < x
+                        } else {
+                            y > x
+                        }
+                    }
+                    _ => false,
+                };
+                if tightened {
+                    self.push(
+                        &format!("{pointer}/{keyword}"),
+                        format!("`{keyword}` tightened from {} to {}", show(x), show(y)),
+                    );
+                }
+            }
+            for keyword in ["pattern", "format"] {
+                if b.get(keyword).is_some() && a.get(keyword) != b.get(keyword) {
+                    self.push(
+                        &format!("{pointer}/{keyword}"),
+                        format!("`{keyword}` changed to {}", b[keyword]),
+                    );
+                }
+            }
+        }
+        let (a_enum, b_enum) = (
+            a.get("enum").and_then(Value::as_array),
+            b.get("enum").and_then(Value::as_array),
+        );
+        match (a_enum, b_enum) {
+            (Some(x), Some(y)) if request => {
+                for value in x.iter().filter(|v| !y.contains(v)) {
+                    self.push(
+                        &format!("{pointer}/enum"),
+                        format!("enum value {value} is no longer accepted"),
+                    );
+                }
+            }
+            (Some(x), Some(y)) => {
+                for value in y.iter().filter(|v| !x.contains(v)) {
+                    self.push(&format!("{pointer}/enum"), format!("enum value {value} may now be returned; generated clients reject unknown values"));
+                }
+            }
+            (None, Some(_)) if request => self.push(
+                &format!("{pointer}/enum"),
+                "values are now restricted to an enum".into(),
+            ),
+            _ => {}
+        }
+        let nullable = |s: &Value| s.get("nullable") == Some(&Value::Bool(true));
+        if request && nullable(a) && !nullable(b) {
+            self.push(pointer, "null is no longer accepted".into());
+        }
+        if !request && !nullable(a) && nullable(b) {
+            self.push(pointer, "may now be null".into());
+        }
+
+        let (a_required, b_required) = (names(a.get("required")), names(b.get("required")));
+        let (a_props, b_props) = (object(a.get("properties")), object(b.get("properties")));
+        if request {
+            for name in b_required.difference(&a_required) {
+                self.push(
+                    &format!("{pointer}/required"),
+                    format!("new required property `{name}`"),
+                );
+            }
+            if b.get("additionalProperties") == Some(&Value::Bool(false)) {
+                for name in a_props.keys().filter(|n| !b_props.contains_key(*n)) {
+                    self.push(
+                        &format!("{pointer}/properties"),
+                        format!("property `{name}` was removed and unknown properties are refused"),
+                    );
+                }
+            }
+        } else {
+            for name in a_required.difference(&b_required) {
+                self.push(
+                    &format!("{pointer}/required"),
+                    format!("property `{name}` is no longer always present"),
+                );
+            }
+            for name in a_props.keys().filter(|n| !b_props.contains_key(*n)) {
+                self.push(
+                    &format!("{pointer}/properties"),
+                    format!("property `{name}` was removed"),
+                );
+            }
+        }
+        for (name, b_prop) in &b_props {
+            if let Some(a_prop) = a_props.get(name) {
+                self.schema(
+                    a_prop,
+                    b_prop,
+                    &format!("{pointer}/properties/{}", escape(name)),
+                    direction,
+                    depth + 1,
+                );
+            }
+        }
+        for keyword in ["items", "additionalProperties"] {
+            if let (Some(x @ Value::Object(_)), Some(y @ Value::Object(_))) =
+                (a.get(keyword), b.get(keyword))
+            {
+                self.schema(x, y, &format!("{pointer}/{keyword}"), direction, depth + 1);
+            }
+        }
+    }
+}
+
+fn show(value: Option<f64>) -> String {
+    value.map_or("none".to_string(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(request: Value, response: Value, params: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "paths": {"/things": {"post": {
+                "operationId": "createThing",
+                "parameters": params,
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Req"}}}},
+                "responses": {"201": {"description": "ok", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}}}}
+            }}},
+            "components": {"schemas": {"Req": request, "Thing": response}}
+        })
+    }
+
+    fn base() -> Value {
+        spec(
+            json!({"type": "object", "additionalProperties": false, "required": ["name"], "properties": {
+                "name": {"type": "string", "maxLength": 10}, "kind": {"type": "string", "enum": ["A", "B"]}, "note": {"type": "string"}}}),
+            json!({"type": "object", "required": ["id", "name"], "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string", "enum": ["A", "B"]}}}),
+            json!([{"in": "query", "name": "dryRun", "schema": {"type": "boolean"}}]),
+        )
+    }
+
+    fn messages(new: &Value) -> Vec<String> {
+        breaking_changes(&base(), new)
+            .iter()
+            .map(|c| c.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn compatible_changes_are_not_breaking() {
+        let mut new = base();
+        // Loosen a request bound, add an optional request property, a response property, an
+        // accepted enum value, an optional parameter.
+        new["components"]["schemas"]["Req"]["properties"]["name"]["maxLength"] = json!(20);
+        new["components"]["schemas"]["Req"]["properties"]["extra"] = json!({"type": "string"});
+        new["components"]["schemas"]["Req"]["properties"]["kind"]["enum"] = json!(["A", "B", "C"]);
+        new["components"]["schemas"]["Thing"]["properties"]["createdAt"] =
+            json!({"type": "string"});
+        new["paths"]["/things"]["post"]["parameters"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"in": "query", "name": "trace", "schema": {"type": "boolean"}}));
+        assert_eq!(messages(&new), Vec::<String>::new());
+        assert!(breaking_changes(&base(), &base()).is_empty());
+    }
+
+    #[test]
+    fn request_side_breaks_are_found() {
+        let mut new = base();
+        let req = &mut new["components"]["schemas"]["Req"];
+        req["properties"]["name"]["maxLength"] = json!(5);
+        req["required"] = json!(["name", "note"]);
+        req["properties"]["kind"]["enum"] = json!(["A"]);
+        req["properties"].as_object_mut().unwrap().remove("note");
+        new["paths"]["/things"]["post"]["parameters"][0]["required"] = json!(true);
+        assert_eq!(
+            messages(&new),
+            [
+                "parameter query/dryRun is now required",
+                "new required property `note`",
+                "property `note` was removed and unknown properties are refused",
+                "`maxLength` tightened from 10 to 5",
+                "enum value \"B\" is no longer accepted",
+            ]
+        );
+    }
+
+    #[test]
+    fn response_side_breaks_are_found() {
+        let mut new = base();
+        let thing = &mut new["components"]["schemas"]["Thing"];
+        thing["required"] = json!(["id"]);
+        thing["properties"]["kind"]["enum"] = json!(["A", "B", "C"]);
+        thing["properties"]["id"]["nullable"] = json!(true);
+        let responses = new["paths"]["/things"]["post"]["responses"]
+            .as_object_mut()
+            .unwrap();
+        let created = responses.remove("201").unwrap();
+        responses.insert("200".into(), created);
+        let found = breaking_changes(&base(), &new);
+        let messages: Vec<&str> = found.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "the success status changed from 201 to 200",
+                "property `name` is no longer always present",
+                "may now be null",
+                "enum value \"C\" may now be returned; generated clients reject unknown values",
+            ]
+        );
+        assert_eq!(found[0].pointer, "/paths/~1things/post/responses/200");
+    }
+
+    #[test]
+    fn removed_and_moved_operations_are_breaking() {
+        let mut moved = base();
+        let item = moved["paths"]
+            .as_object_mut()
+            .unwrap()
+            .remove("/things")
+            .unwrap();
+        moved["paths"]["/items"] = item;
+        assert_eq!(messages(&moved), ["moved from POST /things to POST /items"]);
+        let mut removed = base();
+        removed["paths"]["/things"]["post"]["operationId"] = json!("makeThing");
+        assert_eq!(messages(&removed), ["the operation was removed"]);
+    }
+}
