@@ -42,6 +42,8 @@ struct Row {
     store: [Duration; 3],
     http: [Duration; 3],
     naive: Duration,
+    /// A `filter` page: a scan of the whole tenant (there is no text index).
+    filtered: Duration,
 }
 
 #[tokio::main]
@@ -130,6 +132,30 @@ async fn measure(size: usize) -> Row {
         })
         .await;
     }
+
+    let filter = UserFilter {
+        text: Some("USER 7".into()),
+        customer_ids: Vec::new(),
+    };
+    let filtered = time(iterations.min(20), || {
+        let (store, tenant, filter) = (store.clone(), tenant.clone(), filter.clone());
+        async move {
+            std::hint::black_box(
+                store
+                    .list_users(
+                        &tenant,
+                        &filter,
+                        PageRequest {
+                            limit: PAGE,
+                            offset: 0,
+                        },
+                    )
+                    .await
+                    .unwrap(),
+            );
+        }
+    })
+    .await;
 
     // The same pages through HTTP, on a server over this store.
     let server = connect_server::start_with_store(

@@ -62,12 +62,13 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn matches(&self, needle: &str) -> bool {
-        contains_ci(&self.name, needle)
-            || self
-                .email
-                .as_deref()
-                .is_some_and(|e| contains_ci(e, needle))
+    /// What `filter` matches, lower-cased once per change rather than once per request.
+    fn search_fields(&self) -> Vec<String> {
+        [Some(&self.name), self.email.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|s| s.to_lowercase())
+            .collect()
     }
 }
 
@@ -90,19 +91,23 @@ struct CustomerRow {
 }
 
 impl CustomerRow {
-    fn matches(&self, needle: &str) -> bool {
-        contains_ci(&self.name, needle)
-            || contains_ci(&self.human_readable_id, needle)
-            || self
-                .contact
-                .as_ref()
-                .and_then(|c| c.email.as_deref())
-                .is_some_and(|e| contains_ci(e, needle))
+    /// What `filter` matches, lower-cased once per change rather than once per request.
+    fn search_fields(&self) -> Vec<String> {
+        let email = self
+            .contact
+            .as_ref()
+            .and_then(|c| c.email.as_ref())
+            .map(|e| e.to_string());
+        [
+            Some(self.name.clone()),
+            Some(self.human_readable_id.clone()),
+            email,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.to_lowercase())
+        .collect()
     }
-}
-
-fn contains_ci(haystack: &str, needle_lowercase: &str) -> bool {
-    haystack.to_lowercase().contains(needle_lowercase)
 }
 
 /// Creation order: `createdAt`, then id.
@@ -141,6 +146,12 @@ struct TenantData {
     customer_order_by_type: HashMap<String, Order>,
     customers_by_reference: HashMap<String, Uuid>,
     human_readable_ids: HashSet<String>,
+    /// Lower-cased fields `filter` matches, per row, refreshed on every change.
+    user_search: HashMap<Uuid, Vec<String>>,
+    customer_search: HashMap<Uuid, Vec<String>>,
+    /// How many users have each (lower-cased) email and each msisdn: `verifyUserExists`.
+    emails: HashMap<String, usize>,
+    msisdns: HashMap<String, usize>,
     /// Link index, customer side: users in the order they were linked, with their role.
     users_of_customer: HashMap<Uuid, Vec<(Uuid, types::CustomerUserRole)>>,
     /// Link index, user side: customers in the order they were linked.
@@ -182,7 +193,57 @@ impl InMemoryStore {
     }
 }
 
+/// Adds one to a count, or takes one away and drops it at zero.
+fn count(counts: &mut HashMap<String, usize>, key: Option<String>, add: bool) {
+    let Some(key) = key else { return };
+    if add {
+        *counts.entry(key).or_default() += 1;
+    } else if let Some(n) = counts.get_mut(&key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(&key);
+        }
+    }
+}
+
 impl TenantData {
+    /// Stores a user row, keeping the search fields and the email/msisdn counts in step.
+    fn put_user(&mut self, row: UserRow) {
+        if let Some(old) = self.users.get(&row.id) {
+            let (email, msisdn) = (
+                old.email.as_ref().map(|e| e.to_lowercase()),
+                old.msisdn.clone(),
+            );
+            count(&mut self.emails, email, false);
+            count(&mut self.msisdns, msisdn, false);
+        }
+        count(
+            &mut self.emails,
+            row.email.as_ref().map(|e| e.to_lowercase()),
+            true,
+        );
+        count(&mut self.msisdns, row.msisdn.clone(), true);
+        self.user_search.insert(row.id, row.search_fields());
+        self.users.insert(row.id, row);
+    }
+
+    /// Stores a customer row, keeping its search fields in step.
+    fn put_customer(&mut self, row: CustomerRow) {
+        self.customer_search.insert(row.id, row.search_fields());
+        self.customers.insert(row.id, row);
+    }
+
+    fn user_matches(&self, id: Uuid, needle: &str) -> bool {
+        self.user_search
+            .get(&id)
+            .is_some_and(|fields| fields.iter().any(|f| f.contains(needle)))
+    }
+
+    fn customer_matches(&self, id: Uuid, needle: &str) -> bool {
+        self.customer_search
+            .get(&id)
+            .is_some_and(|fields| fields.iter().any(|f| f.contains(needle)))
+    }
     fn user(&self, row: &UserRow) -> types::User {
         let customer_ids = self
             .customers_of_user
@@ -356,7 +417,7 @@ impl Store for InMemoryStore {
                 let row = data.users.get(&id)?;
                 needle
                     .as_deref()
-                    .is_none_or(|n| row.matches(n))
+                    .is_none_or(|n| data.user_matches(id, n))
                     .then_some(row)
             };
             if filter.customer_ids.is_empty() {
@@ -417,7 +478,7 @@ impl Store for InMemoryStore {
             }
             data.user_order.insert((row.created_at, row.id));
             let user = data.user(&row);
-            data.users.insert(row.id, row);
+            data.put_user(row);
             Ok(user)
         })
     }
@@ -488,7 +549,7 @@ impl Store for InMemoryStore {
                 row.updated_at = now.max(before.updated_at);
             }
             let user = data.user(&row);
-            data.users.insert(id, row);
+            data.put_user(row);
             Ok(user)
         })
     }
@@ -501,12 +562,8 @@ impl Store for InMemoryStore {
     ) -> Result<bool, StoreError> {
         let email = email.map(str::to_lowercase);
         Ok(self.with(tenant, |data, _| {
-            data.users.values().any(|u| {
-                email
-                    .as_deref()
-                    .is_some_and(|e| u.email.as_deref().is_some_and(|x| x.to_lowercase() == e))
-                    || msisdn.is_some_and(|m| u.msisdn.as_deref() == Some(m))
-            })
+            email.is_some_and(|e| data.emails.contains_key(&e))
+                || msisdn.is_some_and(|m| data.msisdns.contains_key(m))
         }))
     }
 
@@ -536,7 +593,9 @@ impl Store for InMemoryStore {
                 }
                 Some(needle) => {
                     let rows = filtered_page(order.0.iter().map(|(_, id)| *id), page, |id| {
-                        data.customers.get(&id).filter(|c| c.matches(needle))
+                        data.customers
+                            .get(&id)
+                            .filter(|_| data.customer_matches(id, needle))
                     });
                     Page {
                         items: rows.items.into_iter().map(|r| data.customer(r)).collect(),
@@ -626,7 +685,7 @@ impl Store for InMemoryStore {
                     data.link(id, user, types::CustomerUserRole::Member);
                 }
             }
-            data.customers.insert(id, row);
+            data.put_customer(row);
             Ok(data.customer(&data.customers[&id]))
         })
     }
@@ -676,7 +735,7 @@ impl Store for InMemoryStore {
             {
                 row.updated_at = now.max(before.updated_at);
             }
-            data.customers.insert(id, row);
+            data.put_customer(row);
             Ok(data.customer(&data.customers[&id]))
         })
     }
@@ -701,7 +760,7 @@ impl Store for InMemoryStore {
                 row.updated_at = now.max(before.updated_at);
             }
             row.billing = Some(billing);
-            data.customers.insert(id, row);
+            data.put_customer(row);
             Ok(data.customer(&data.customers[&id]))
         })
     }

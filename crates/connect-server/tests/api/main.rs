@@ -10,4 +10,5 @@ mod idempotency;
 mod lifecycle;
 mod links;
 mod pagination;
+mod tools;
 mod validation;
