@@ -217,5 +217,6 @@ async fn measure(size: usize) -> Row {
         store: store_times,
         http: http_times,
         naive,
+        filtered,
     }
 }
