@@ -63,17 +63,18 @@ async fn main() {
     }
     println!("\nmedian latency of a {PAGE}-user page (start / middle / end of the list)");
     println!(
-        "{:>10}  {:>32}  {:>32}  {:>14}",
-        "users", "store", "HTTP (loopback)", "naive baseline"
+        "{:>10}  {:>32}  {:>32}  {:>14}  {:>14}",
+        "users", "store", "HTTP (loopback)", "naive baseline", "filter scan"
     );
     for row in &rows {
         let fmt = |d: &[Duration; 3]| format!("{:?} / {:?} / {:?}", d[0], d[1], d[2]);
         println!(
-            "{:>10}  {:>32}  {:>32}  {:>14?}",
+            "{:>10}  {:>32}  {:>32}  {:>14?}  {:>14?}",
             row.size,
             fmt(&row.store),
             fmt(&row.http),
-            row.naive
+            row.naive,
+            row.filtered
         );
     }
     if let (Some(small), Some(large)) = (rows.first(), rows.last()) {
