@@ -62,13 +62,8 @@ struct UserRow {
 }
 
 impl UserRow {
-    /// What `filter` matches, lower-cased once per change rather than once per request.
-    fn search_fields(&self) -> Vec<String> {
-        [Some(&self.name), self.email.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|s| s.to_lowercase())
-            .collect()
+    fn search_text(&self) -> Box<str> {
+        search_text([Some(self.name.as_str()), self.email.as_deref()])
     }
 }
 
@@ -91,48 +86,81 @@ struct CustomerRow {
 }
 
 impl CustomerRow {
-    /// What `filter` matches, lower-cased once per change rather than once per request.
-    fn search_fields(&self) -> Vec<String> {
+    fn search_text(&self) -> Box<str> {
         let email = self
             .contact
             .as_ref()
-            .and_then(|c| c.email.as_ref())
-            .map(|e| e.to_string());
-        [
-            Some(self.name.clone()),
-            Some(self.human_readable_id.clone()),
+            .and_then(|c| c.email.as_deref())
+            .map(String::as_str);
+        search_text([
+            Some(self.name.as_str()),
+            Some(self.human_readable_id.as_str()),
             email,
-        ]
+        ])
+    }
+}
+
+/// What `filter` matches: the fields, lower-cased, joined by NUL (which no needle may hold).
+fn search_text<'a>(fields: impl IntoIterator<Item = Option<&'a str>>) -> Box<str> {
+    let fields: Vec<String> = fields
         .into_iter()
         .flatten()
-        .map(|s| s.to_lowercase())
-        .collect()
-    }
+        .map(str::to_lowercase)
+        .collect();
+    fields.join("\0").into_boxed_str()
+}
+
+fn text_matches(text: &str, needle: &str) -> bool {
+    !needle.contains('\0') && text.contains(needle)
 }
 
 /// Creation order: `createdAt`, then id.
 type OrderKey = (DateTime<Utc>, Uuid);
 
-/// A sorted vector of order keys. Rows are never deleted (the API has no deletes), so a page is
-/// a slice.
+/// Rows in creation order, with the text `filter` matches beside each, in two flat vectors.
+/// Rows are never deleted (the API has no deletes), so a page is a slice, and a filter is one
+/// pass over contiguous memory.
 #[derive(Debug, Default)]
-struct Order(Vec<OrderKey>);
+struct Order {
+    keys: Vec<OrderKey>,
+    search: Vec<Box<str>>,
+}
 
 impl Order {
-    fn insert(&mut self, key: OrderKey) {
+    fn insert(&mut self, key: OrderKey, search: Box<str>) {
         // New rows almost always sort last, so this is a push in practice.
-        let at = self.0.partition_point(|k| *k < key);
-        self.0.insert(at, key);
+        let at = self.keys.partition_point(|k| *k < key);
+        self.keys.insert(at, key);
+        self.search.insert(at, search);
+    }
+
+    fn set_search(&mut self, key: OrderKey, search: Box<str>) {
+        if let Ok(at) = self.keys.binary_search(&key) {
+            self.search[at] = search;
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.keys.len()
     }
 
     fn page(&self, page: PageRequest) -> impl Iterator<Item = Uuid> + '_ {
         let start = usize::try_from(page.offset)
             .unwrap_or(usize::MAX)
-            .min(self.0.len());
+            .min(self.len());
         let end = start
             .saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX))
-            .min(self.0.len());
-        self.0[start..end].iter().map(|(_, id)| *id)
+            .min(self.len());
+        self.keys[start..end].iter().map(|(_, id)| *id)
+    }
+
+    /// Ids whose text contains `needle` (lower-case), in order.
+    fn matching<'a>(&'a self, needle: &'a str) -> impl Iterator<Item = Uuid> + 'a {
+        self.keys
+            .iter()
+            .zip(&self.search)
+            .filter(move |(_, text)| text_matches(text, needle))
+            .map(|((_, id), _)| *id)
     }
 }
 
@@ -146,9 +174,6 @@ struct TenantData {
     customer_order_by_type: HashMap<String, Order>,
     customers_by_reference: HashMap<String, Uuid>,
     human_readable_ids: HashSet<String>,
-    /// Lower-cased fields `filter` matches, per row, refreshed on every change.
-    user_search: HashMap<Uuid, Vec<String>>,
-    customer_search: HashMap<Uuid, Vec<String>>,
     /// How many users have each (lower-cased) email and each msisdn: `verifyUserExists`.
     emails: HashMap<String, usize>,
     msisdns: HashMap<String, usize>,
@@ -223,27 +248,34 @@ impl TenantData {
             true,
         );
         count(&mut self.msisdns, row.msisdn.clone(), true);
-        self.user_search.insert(row.id, row.search_fields());
+        let (key, text) = ((row.created_at, row.id), row.search_text());
+        match self.users.contains_key(&row.id) {
+            true => self.user_order.set_search(key, text),
+            false => self.user_order.insert(key, text),
+        }
         self.users.insert(row.id, row);
     }
 
-    /// Stores a customer row, keeping its search fields in step.
+    /// Stores a customer row, keeping the orders and their search text in step.
     fn put_customer(&mut self, row: CustomerRow) {
-        self.customer_search.insert(row.id, row.search_fields());
+        let (key, text) = ((row.created_at, row.id), row.search_text());
+        let by_type = self
+            .customer_order_by_type
+            .entry(row.customer_type.to_string())
+            .or_default();
+        match self.customers.contains_key(&row.id) {
+            true => {
+                self.customer_order.set_search(key, text.clone());
+                by_type.set_search(key, text);
+            }
+            false => {
+                self.customer_order.insert(key, text.clone());
+                by_type.insert(key, text);
+            }
+        }
         self.customers.insert(row.id, row);
     }
 
-    fn user_matches(&self, id: Uuid, needle: &str) -> bool {
-        self.user_search
-            .get(&id)
-            .is_some_and(|fields| fields.iter().any(|f| f.contains(needle)))
-    }
-
-    fn customer_matches(&self, id: Uuid, needle: &str) -> bool {
-        self.customer_search
-            .get(&id)
-            .is_some_and(|fields| fields.iter().any(|f| f.contains(needle)))
-    }
     fn user(&self, row: &UserRow) -> types::User {
         let customer_ids = self
             .customers_of_user
@@ -411,18 +443,12 @@ impl Store for InMemoryStore {
                     .page(page)
                     .filter_map(|id| data.users.get(&id))
                     .map(|row| data.user(row));
-                return page_of(items, data.user_order.0.len());
+                return page_of(items, data.user_order.len());
             }
-            let matches = |id: Uuid| {
-                let row = data.users.get(&id)?;
-                needle
-                    .as_deref()
-                    .is_none_or(|n| data.user_matches(id, n))
-                    .then_some(row)
-            };
-            if filter.customer_ids.is_empty() {
-                let rows =
-                    filtered_page(data.user_order.0.iter().map(|(_, id)| *id), page, matches);
+            if let (true, Some(needle)) = (filter.customer_ids.is_empty(), &needle) {
+                let rows = filtered_page(data.user_order.matching(needle), page, |id| {
+                    data.users.get(&id)
+                });
                 return Page {
                     items: rows.items.into_iter().map(|r| data.user(r)).collect(),
                     total: rows.total,
@@ -438,7 +464,13 @@ impl Store for InMemoryStore {
                 .collect();
             linked.sort_unstable();
             linked.dedup();
-            let rows = filtered_page(linked.into_iter().map(|(_, id)| id), page, matches);
+            let rows = filtered_page(linked.into_iter().map(|(_, id)| id), page, |id| {
+                let row = data.users.get(&id)?;
+                needle
+                    .as_deref()
+                    .is_none_or(|n| text_matches(&row.search_text(), n))
+                    .then_some(row)
+            });
             Page {
                 items: rows.items.into_iter().map(|r| data.user(r)).collect(),
                 total: rows.total,
@@ -476,7 +508,6 @@ impl Store for InMemoryStore {
             if let Some(reference) = &row.reference_id {
                 data.users_by_reference.insert(reference.clone(), row.id);
             }
-            data.user_order.insert((row.created_at, row.id));
             let user = data.user(&row);
             data.put_user(row);
             Ok(user)
@@ -575,7 +606,10 @@ impl Store for InMemoryStore {
     ) -> Result<Page<types::Customer>, StoreError> {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
         Ok(self.with(tenant, |data, _| {
-            static EMPTY: Order = Order(Vec::new());
+            static EMPTY: Order = Order {
+                keys: Vec::new(),
+                search: Vec::new(),
+            };
             let order = match filter.customer_type {
                 Some(ty) => data
                     .customer_order_by_type
@@ -589,14 +623,11 @@ impl Store for InMemoryStore {
                         .page(page)
                         .filter_map(|id| data.customers.get(&id))
                         .map(|row| data.customer(row));
-                    page_of(items, order.0.len())
+                    page_of(items, order.len())
                 }
                 Some(needle) => {
-                    let rows = filtered_page(order.0.iter().map(|(_, id)| *id), page, |id| {
-                        data.customers
-                            .get(&id)
-                            .filter(|_| data.customer_matches(id, needle))
-                    });
+                    let rows =
+                        filtered_page(order.matching(needle), page, |id| data.customers.get(&id));
                     Page {
                         items: rows.items.into_iter().map(|r| data.customer(r)).collect(),
                         total: rows.total,
@@ -669,11 +700,6 @@ impl Store for InMemoryStore {
             if let Some(reference) = &row.reference_id {
                 data.customers_by_reference.insert(reference.clone(), id);
             }
-            data.customer_order.insert((row.created_at, id));
-            data.customer_order_by_type
-                .entry(row.customer_type.to_string())
-                .or_default()
-                .insert((row.created_at, id));
             let mut linked = Vec::new();
             for user in user_ids
                 .iter()
