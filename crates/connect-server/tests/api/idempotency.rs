@@ -70,31 +70,44 @@ async fn the_same_key_with_a_different_request_is_a_mismatch() {
 #[tokio::test]
 async fn a_failed_first_attempt_is_replayed_too() {
     let server = start();
-    let key = [("X-Idempotency-Key", "bad")];
-    let body = json!({"name": ""});
+    let holder = server
+        .post("/users", json!({"name": "Holder", "referenceId": "crm-1"}))
+        .await;
+    let key = [("X-Idempotency-Key", "retry-me")];
+    let body = json!({"name": "Ada", "referenceId": "crm-1"});
     let first = server
         .send(Method::POST, "/users", Some(ACME), &key, Some(body.clone()))
         .await;
-    assert_eq!(first.status, StatusCode::BAD_REQUEST);
-    let second = server
-        .send(Method::POST, "/users", Some(ACME), &key, Some(body))
+    assert_eq!(
+        (first.status, first.code()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    // The cause goes away: run again, the request would now succeed...
+    let holder = holder.body["userId"].as_str().unwrap();
+    server
+        .put(&format!("/users/{holder}"), json!({"referenceId": "crm-2"}))
         .await;
-    assert_eq!(second.status, StatusCode::BAD_REQUEST);
-    assert_eq!(second.body["details"], first.body["details"]);
-    // Even once the cause is gone: a 404 for an unknown customer stays a 404 under its key.
-    let ghost = Uuid::new_v4();
-    let path = format!("/customers/{ghost}/users");
-    let link = json!({"userId": Uuid::new_v4()});
-    let first = server
+    // ...but under its key it is the same request, so it gets the same answer.
+    let second = server
+        .send(Method::POST, "/users", Some(ACME), &key, Some(body.clone()))
+        .await;
+    assert_eq!(
+        (second.status, second.code()),
+        (StatusCode::CONFLICT, "conflict")
+    );
+    assert_eq!(second.body["message"], first.body["message"]);
+    assert_eq!(server.user_total().await, 1);
+    // A new key runs it.
+    let fresh = server
         .send(
             Method::POST,
-            &path,
+            "/users",
             Some(ACME),
-            &key[..0],
-            Some(link.clone()),
+            &[("X-Idempotency-Key", "new")],
+            Some(body),
         )
         .await;
-    assert_eq!(first.status, StatusCode::NOT_FOUND);
+    assert_eq!(fresh.status, StatusCode::CREATED);
 }
 
 #[tokio::test]
