@@ -6,7 +6,6 @@ use chrono::Duration;
 use connect_server::auth::Tenant;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use uuid::Uuid;
 
 use crate::common::{ACME, GLOBEX, Gate, start, start_with};
 
