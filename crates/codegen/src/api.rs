@@ -151,14 +151,14 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
         /// rejection, so that the handler checks authentication first.
         #[derive(Debug)]
         pub struct JsonBody<T> {
-            bytes: ::std::vec::Vec<u8>,
+            bytes: ::std::option::Option<::std::vec::Vec<u8>>,
             result: ::std::result::Result<T, ::spec_runtime::Rejection>,
         }
 
         impl<T> JsonBody<T> {
-            /// The body as received (empty when it could not be read, e.g. too large).
-            pub fn bytes(&self) -> &[u8] {
-                &self.bytes
+            /// The body as received; `None` when it could not be read (e.g. too large).
+            pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
+                self.bytes.as_deref()
             }
 
             /// The body, or why it was rejected (malformed, too large, or invalid).
@@ -203,30 +203,8 @@ fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStr
     let mut items = Vec::new();
     let mut args = Vec::new();
 
-    let path_params: Vec<&Param> = op
-        .params
-        .iter()
-        .filter(|p| p.location == Location::Path)
-        .collect();
-    if !path_params.is_empty() {
-        let name = format_ident!("{base}Path");
-        let fields = path_params.iter().map(|p| {
-            let field = field_ident(&p.name);
-            let ty = rust_type(&p.ty, types);
-            let wire = &p.name;
-            let doc = doc_attr(p.description.as_deref());
-            let constraints = schemars_constraints(&p.schema);
-            quote! { #doc #[serde(rename = #wire)] #constraints pub #field: #ty, }
-        });
-        let doc = format!("Path parameters of `{}`.", op.id);
-        items.push(quote! {
-            #[doc = #doc]
-            #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
-            pub struct #name { #(#fields)* }
-        });
-        args.push(quote! { path: ::dropshot::Path<#name> });
-    }
     for (location, suffix, arg) in [
+        (Location::Path, "Path", "path"),
         (Location::Query, "Query", "query"),
         (Location::Header, "Headers", "headers"),
     ] {
@@ -323,8 +301,9 @@ fn param_set(
 ) -> TokenStream {
     let loc = location.as_str();
     let loc_variant = match location {
+        Location::Path => quote! { ::spec_runtime::ParamLocation::Path },
         Location::Query => quote! { ::spec_runtime::ParamLocation::Query },
-        _ => quote! { ::spec_runtime::ParamLocation::Header },
+        Location::Header => quote! { ::spec_runtime::ParamLocation::Header },
     };
     let prefix = format!("{}_{loc}", op.fn_name);
     let mut fields = Vec::new();
@@ -490,31 +469,6 @@ fn without(schema: &Value, keys: &[&str]) -> Value {
                 .collect(),
         ),
         other => other.clone(),
-    }
-}
-
-/// `#[schemars(...)]` for the constraints of a path parameter (dropshot derives its schema).
-fn schemars_constraints(schema: &Value) -> TokenStream {
-    let mut parts = Vec::new();
-    let number = |key: &str| {
-        schema
-            .get(key)
-            .and_then(Value::as_u64)
-            .map(proc_macro2::Literal::u64_unsuffixed)
-    };
-    match (number("minLength"), number("maxLength")) {
-        (Some(min), Some(max)) => parts.push(quote! { length(min = #min, max = #max) }),
-        (Some(min), None) => parts.push(quote! { length(min = #min) }),
-        (None, Some(max)) => parts.push(quote! { length(max = #max) }),
-        (None, None) => {}
-    }
-    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
-        parts.push(quote! { regex(pattern = #pattern) });
-    }
-    if parts.is_empty() {
-        quote! {}
-    } else {
-        quote! { #[schemars(#(#parts),*)] }
     }
 }
 

@@ -631,15 +631,11 @@ impl Ctx<'_> {
                 _ => ParamType::String,
             },
             Some("integer") => {
-                let unsigned = schema
-                    .get("minimum")
-                    .and_then(Value::as_f64)
-                    .is_some_and(|m| m >= 0.0);
-                ParamType::Integer(match (format, unsigned) {
-                    (Some("int32"), true) => "u32",
-                    (Some("int32"), false) => "i32",
-                    (_, true) => "u64",
-                    (_, false) => "i64",
+                // The format's width, signed as the format says (`int64` stops at i64::MAX even
+                // when the minimum is 0); a non-negative bound is checked like any other.
+                ParamType::Integer(match format {
+                    Some("int32") => "i32",
+                    _ => "i64",
                 })
             }
             Some("number") => ParamType::Number,

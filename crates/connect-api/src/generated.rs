@@ -979,13 +979,13 @@ impl RequestBody for ::connect_types::VerifyUserExistsRequest {
 /// rejection, so that the handler checks authentication first.
 #[derive(Debug)]
 pub struct JsonBody<T> {
-    bytes: ::std::vec::Vec<u8>,
+    bytes: ::std::option::Option<::std::vec::Vec<u8>>,
     result: ::std::result::Result<T, ::spec_runtime::Rejection>,
 }
 impl<T> JsonBody<T> {
-    /// The body as received (empty when it could not be read, e.g. too large).
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+    /// The body as received; `None` when it could not be read (e.g. too large).
+    pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
+        self.bytes.as_deref()
     }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
@@ -1031,11 +1031,11 @@ pub struct ListUsersQuery {
     /// The largest number of items to return (1..=1000).
     #[serde(rename = "limit", default = "list_users_query_limit_default")]
     #[schemars(schema_with = "list_users_query_limit_schema")]
-    pub limit: u64,
+    pub limit: i64,
     /// The number of items to skip from the start of the ordered list.
     #[serde(rename = "offset", default = "list_users_query_offset_default")]
     #[schemars(schema_with = "list_users_query_offset_schema")]
-    pub offset: u64,
+    pub offset: i64,
 }
 impl ::spec_runtime::ParamSet for ListUsersQuery {
     const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Query;
@@ -1069,7 +1069,7 @@ impl ::spec_runtime::ParamSet for ListUsersQuery {
                 r#"{"type":"integer","format":"int64","minimum":1,"maximum":1000,"default":100}"#,
                 SCHEMA_DEFINITIONS,
             ));
-            reader.single::<u64>("query", "limit", false, &VALIDATOR)
+            reader.single::<i64>("query", "limit", false, &VALIDATOR)
         };
         let offset = {
             static VALIDATOR: ::std::sync::LazyLock<
@@ -1078,7 +1078,7 @@ impl ::spec_runtime::ParamSet for ListUsersQuery {
                 r#"{"type":"integer","format":"int64","minimum":0,"default":0}"#,
                 SCHEMA_DEFINITIONS,
             ));
-            reader.single::<u64>("query", "offset", false, &VALIDATOR)
+            reader.single::<i64>("query", "offset", false, &VALIDATOR)
         };
         Some(Self {
             filter,
@@ -1106,20 +1106,20 @@ fn list_users_query_limit_schema(
     generator: &mut ::schemars::r#gen::SchemaGenerator,
 ) -> ::schemars::schema::Schema {
     ::spec_runtime::param_schema::<
-        u64,
+        i64,
     >(generator, r#"{"format":"int64","minimum":1,"maximum":1000,"default":100}"#, None)
 }
-fn list_users_query_limit_default() -> u64 {
+fn list_users_query_limit_default() -> i64 {
     ::spec_runtime::serde_json::from_str(r#"100"#).expect("the spec's default parses")
 }
 fn list_users_query_offset_schema(
     generator: &mut ::schemars::r#gen::SchemaGenerator,
 ) -> ::schemars::schema::Schema {
     ::spec_runtime::param_schema::<
-        u64,
+        i64,
     >(generator, r#"{"format":"int64","minimum":0,"default":0}"#, None)
 }
-fn list_users_query_offset_default() -> u64 {
+fn list_users_query_offset_default() -> i64 {
     ::spec_runtime::serde_json::from_str(r#"0"#).expect("the spec's default parses")
 }
 ///The header parameters of `createUser`.
@@ -1164,29 +1164,74 @@ fn create_user_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct CreateUserResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
-///Path parameters of `getUser`.
+///The path parameters of `getUser`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct GetUserPath {
     /// The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
     /// followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
     /// rather than a UUID for that reason; an id that names no user of the tenant is a 404.
     #[serde(rename = "userId")]
-    #[schemars(length(max = 300))]
+    #[schemars(schema_with = "get_user_path_user_id_schema")]
     pub user_id: ::std::string::String,
 }
-///Path parameters of `updateUser`.
+impl ::spec_runtime::ParamSet for GetUserPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let user_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":300}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "userId", true, &VALIDATOR)
+        };
+        Some(Self { user_id: user_id? })
+    }
+}
+fn get_user_path_user_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":300}"#, None)
+}
+///The path parameters of `updateUser`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct UpdateUserPath {
     /// The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
     /// followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
     /// rather than a UUID for that reason; an id that names no user of the tenant is a 404.
     #[serde(rename = "userId")]
-    #[schemars(length(max = 300))]
+    #[schemars(schema_with = "update_user_path_user_id_schema")]
     pub user_id: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for UpdateUserPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let user_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":300}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "userId", true, &VALIDATOR)
+        };
+        Some(Self { user_id: user_id? })
+    }
+}
+fn update_user_path_user_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":300}"#, None)
 }
 ///The header parameters of `updateUser`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1230,7 +1275,8 @@ fn update_user_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct UpdateUserResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
@@ -1249,11 +1295,11 @@ pub struct ListCustomersQuery {
     /// The largest number of items to return (1..=1000).
     #[serde(rename = "limit", default = "list_customers_query_limit_default")]
     #[schemars(schema_with = "list_customers_query_limit_schema")]
-    pub limit: u64,
+    pub limit: i64,
     /// The number of items to skip from the start of the ordered list.
     #[serde(rename = "offset", default = "list_customers_query_offset_default")]
     #[schemars(schema_with = "list_customers_query_offset_schema")]
-    pub offset: u64,
+    pub offset: i64,
 }
 impl ::spec_runtime::ParamSet for ListCustomersQuery {
     const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Query;
@@ -1286,7 +1332,7 @@ impl ::spec_runtime::ParamSet for ListCustomersQuery {
                 r#"{"type":"integer","format":"int64","minimum":1,"maximum":1000,"default":100}"#,
                 SCHEMA_DEFINITIONS,
             ));
-            reader.single::<u64>("query", "limit", false, &VALIDATOR)
+            reader.single::<i64>("query", "limit", false, &VALIDATOR)
         };
         let offset = {
             static VALIDATOR: ::std::sync::LazyLock<
@@ -1295,7 +1341,7 @@ impl ::spec_runtime::ParamSet for ListCustomersQuery {
                 r#"{"type":"integer","format":"int64","minimum":0,"default":0}"#,
                 SCHEMA_DEFINITIONS,
             ));
-            reader.single::<u64>("query", "offset", false, &VALIDATOR)
+            reader.single::<i64>("query", "offset", false, &VALIDATOR)
         };
         Some(Self {
             filter,
@@ -1323,20 +1369,20 @@ fn list_customers_query_limit_schema(
     generator: &mut ::schemars::r#gen::SchemaGenerator,
 ) -> ::schemars::schema::Schema {
     ::spec_runtime::param_schema::<
-        u64,
+        i64,
     >(generator, r#"{"format":"int64","minimum":1,"maximum":1000,"default":100}"#, None)
 }
-fn list_customers_query_limit_default() -> u64 {
+fn list_customers_query_limit_default() -> i64 {
     ::spec_runtime::serde_json::from_str(r#"100"#).expect("the spec's default parses")
 }
 fn list_customers_query_offset_schema(
     generator: &mut ::schemars::r#gen::SchemaGenerator,
 ) -> ::schemars::schema::Schema {
     ::spec_runtime::param_schema::<
-        u64,
+        i64,
     >(generator, r#"{"format":"int64","minimum":0,"default":0}"#, None)
 }
-fn list_customers_query_offset_default() -> u64 {
+fn list_customers_query_offset_default() -> i64 {
     ::spec_runtime::serde_json::from_str(r#"0"#).expect("the spec's default parses")
 }
 ///The header parameters of `createCustomer`.
@@ -1381,27 +1427,74 @@ fn create_customer_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct CreateCustomerResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
-///Path parameters of `getCustomer`.
+///The path parameters of `getCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct GetCustomerPath {
     /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
     /// customer of the tenant is answered with 404 `not_found`.
     #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
+    #[schemars(schema_with = "get_customer_path_customer_id_schema")]
     pub customer_id: ::std::string::String,
 }
-///Path parameters of `updateCustomer`.
+impl ::spec_runtime::ParamSet for GetCustomerPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let customer_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":64}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<::std::string::String>("path", "customerId", true, &VALIDATOR)
+        };
+        Some(Self { customer_id: customer_id? })
+    }
+}
+fn get_customer_path_customer_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":64}"#, None)
+}
+///The path parameters of `updateCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct UpdateCustomerPath {
     /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
     /// customer of the tenant is answered with 404 `not_found`.
     #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
+    #[schemars(schema_with = "update_customer_path_customer_id_schema")]
     pub customer_id: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for UpdateCustomerPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let customer_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":64}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<::std::string::String>("path", "customerId", true, &VALIDATOR)
+        };
+        Some(Self { customer_id: customer_id? })
+    }
+}
+fn update_customer_path_customer_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":64}"#, None)
 }
 ///The header parameters of `updateCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1445,18 +1538,42 @@ fn update_customer_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct UpdateCustomerResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
-///Path parameters of `updateCustomerBilling`.
+///The path parameters of `updateCustomerBilling`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct UpdateCustomerBillingPath {
     /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
     /// customer of the tenant is answered with 404 `not_found`.
     #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
+    #[schemars(schema_with = "update_customer_billing_path_customer_id_schema")]
     pub customer_id: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for UpdateCustomerBillingPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let customer_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":64}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<::std::string::String>("path", "customerId", true, &VALIDATOR)
+        };
+        Some(Self { customer_id: customer_id? })
+    }
+}
+fn update_customer_billing_path_customer_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":64}"#, None)
 }
 ///The header parameters of `updateCustomerBilling`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1500,18 +1617,42 @@ fn update_customer_billing_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct UpdateCustomerBillingResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
-///Path parameters of `addUserToCustomer`.
+///The path parameters of `addUserToCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct AddUserToCustomerPath {
     /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
     /// customer of the tenant is answered with 404 `not_found`.
     #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
+    #[schemars(schema_with = "add_user_to_customer_path_customer_id_schema")]
     pub customer_id: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for AddUserToCustomerPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let customer_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":64}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<::std::string::String>("path", "customerId", true, &VALIDATOR)
+        };
+        Some(Self { customer_id: customer_id? })
+    }
+}
+fn add_user_to_customer_path_customer_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":64}"#, None)
 }
 ///The header parameters of `addUserToCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1555,18 +1696,42 @@ fn add_user_to_customer_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct AddUserToCustomerResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
-///Path parameters of `removeUserFromCustomer`.
+///The path parameters of `removeUserFromCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct RemoveUserFromCustomerPath {
     /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
     /// customer of the tenant is answered with 404 `not_found`.
     #[serde(rename = "customerId")]
-    #[schemars(length(max = 64))]
+    #[schemars(schema_with = "remove_user_from_customer_path_customer_id_schema")]
     pub customer_id: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for RemoveUserFromCustomerPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let customer_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","maxLength":64}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader
+                .single::<::std::string::String>("path", "customerId", true, &VALIDATOR)
+        };
+        Some(Self { customer_id: customer_id? })
+    }
+}
+fn remove_user_from_customer_path_customer_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"maxLength":64}"#, None)
 }
 ///The query parameters of `removeUserFromCustomer`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -1640,7 +1805,8 @@ fn remove_user_from_customer_header_x_idempotency_key_schema(
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
 pub struct RemoveUserFromCustomerResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise.
+    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
+    /// error is the kept status and body (with the original `requestId`).
     #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
     pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
@@ -1708,7 +1874,7 @@ pub trait ConnectApi {
     tags = ["users"]}]
     async fn get_user(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<GetUserPath>,
+        path: ::spec_runtime::Params<GetUserPath>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseOk<::connect_types::User>,
         ApiError,
@@ -1730,7 +1896,7 @@ pub trait ConnectApi {
     tags = ["users"]}]
     async fn update_user(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<UpdateUserPath>,
+        path: ::spec_runtime::Params<UpdateUserPath>,
         headers: ::spec_runtime::Params<UpdateUserHeaders>,
         body: JsonBody<::connect_types::UpdateUserRequest>,
     ) -> ::std::result::Result<
@@ -1825,7 +1991,7 @@ pub trait ConnectApi {
     tags = ["customers"]}]
     async fn get_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<GetCustomerPath>,
+        path: ::spec_runtime::Params<GetCustomerPath>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseOk<::connect_types::Customer>,
         ApiError,
@@ -1851,7 +2017,7 @@ pub trait ConnectApi {
     tags = ["customers"]}]
     async fn update_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<UpdateCustomerPath>,
+        path: ::spec_runtime::Params<UpdateCustomerPath>,
         headers: ::spec_runtime::Params<UpdateCustomerHeaders>,
         body: JsonBody<::connect_types::UpdateCustomerRequest>,
     ) -> ::std::result::Result<
@@ -1879,7 +2045,7 @@ pub trait ConnectApi {
     tags = ["customers"]}]
     async fn update_customer_billing(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<UpdateCustomerBillingPath>,
+        path: ::spec_runtime::Params<UpdateCustomerBillingPath>,
         headers: ::spec_runtime::Params<UpdateCustomerBillingHeaders>,
         body: JsonBody<::connect_types::UpdateBillingRequest>,
     ) -> ::std::result::Result<
@@ -1907,7 +2073,7 @@ pub trait ConnectApi {
     tags = ["customers"]}]
     async fn add_user_to_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<AddUserToCustomerPath>,
+        path: ::spec_runtime::Params<AddUserToCustomerPath>,
         headers: ::spec_runtime::Params<AddUserToCustomerHeaders>,
         body: JsonBody<::connect_types::AddUserToCustomerRequest>,
     ) -> ::std::result::Result<
@@ -1922,6 +2088,8 @@ pub trait ConnectApi {
     /// Removes the link between a customer of the caller's tenant and the user named by the
     /// `userId` query parameter. The link disappears at once from `Customer.users` and from
     /// the user's `customerIds` and `customers`. Neither the user nor the customer is deleted.
+    /// When the user was the customer's contact person, the customer has none afterwards:
+    /// `contactPersonUserId` and `contactPerson` are cleared with the link.
     ///
     /// A customer that does not exist, or that belongs to another tenant, is answered with
     /// 404 `not_found`, and so is a user that is not linked to the customer. Supports
@@ -1933,7 +2101,7 @@ pub trait ConnectApi {
     tags = ["customers"]}]
     async fn remove_user_from_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<RemoveUserFromCustomerPath>,
+        path: ::spec_runtime::Params<RemoveUserFromCustomerPath>,
         query: ::spec_runtime::Params<RemoveUserFromCustomerQuery>,
         headers: ::spec_runtime::Params<RemoveUserFromCustomerHeaders>,
     ) -> ::std::result::Result<

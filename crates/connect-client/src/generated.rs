@@ -7368,8 +7368,9 @@ Conventions that hold for every operation:
 - **Idempotency.** Every mutating operation accepts the optional `X-Idempotency-Key`
   header. The first request with a key is processed and its full response (status,
   headers, body) is kept for 24 hours. An identical retry (same tenant, method, path,
-  query and body bytes) returns the kept response again, with the header
-  `Idempotent-Replayed: true`, and executes nothing twice. An identical request while the
+  query and body bytes) returns the kept response again and executes nothing twice; a
+  replayed success carries the header `Idempotent-Replayed: true` (a replayed 4xx is the
+  kept status and body, its `requestId` included, without the header). An identical request while the
   first is still running is answered with 409 `idempotency_key_locked` (retry later); the
   same key with a different request is answered with 409 `idempotency_key_mismatch` (a
   programming error; do not retry). Keys expire after 24 hours and are then forgotten.
@@ -7808,6 +7809,8 @@ let response = client.add_user_to_customer()
 Removes the link between a customer of the caller's tenant and the user named by the
 `userId` query parameter. The link disappears at once from `Customer.users` and from
 the user's `customerIds` and `customers`. Neither the user nor the customer is deleted.
+When the user was the customer's contact person, the customer has none afterwards:
+`contactPersonUserId` and `contactPerson` are cleared with the link.
 
 A customer that does not exist, or that belongs to another tenant, is answered with
 404 `not_found`, and so is a user that is not linked to the customer. Supports

@@ -16,7 +16,7 @@ use connect_api::{
 use connect_types as types;
 use dropshot::{
     Body, ErrorStatusCode, HttpError, HttpResponseCreated, HttpResponseDeleted,
-    HttpResponseHeaders, HttpResponseOk, Path, RequestContext,
+    HttpResponseHeaders, HttpResponseOk, RequestContext,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -87,7 +87,7 @@ async fn idempotent<T, Fut>(
     rqctx: &Rq,
     tenant: &Tenant,
     key: Option<&str>,
-    body: &[u8],
+    body: Option<&[u8]>,
     run: Fut,
 ) -> Result<(T, bool), ApiError>
 where
@@ -109,7 +109,14 @@ where
         }
         Begin::Replay(Outcome::Failure(error)) => Err(error),
         Begin::Run(guard) => {
-            let result = run.await;
+            // The kept response is the whole response, its request id included.
+            let result = run.await.map_err(|mut error| {
+                error
+                    .body
+                    .request_id
+                    .get_or_insert_with(|| rqctx.request_id.clone());
+                error
+            });
             let outcome = match &result {
                 Ok(value) => {
                     Outcome::Success(serde_json::to_value(value).expect("responses serialize"))
@@ -162,8 +169,9 @@ impl ConnectApi for ConnectServer {
         handle(rq, 200, |tenant| async move {
             let query = query.into_inner()?;
             let page = PageRequest {
-                limit: query.limit,
-                offset: query.offset,
+                // The spec's bounds (limit >= 1, offset >= 0) were checked already.
+                limit: u64::try_from(query.limit).unwrap_or(0),
+                offset: u64::try_from(query.offset).unwrap_or(0),
             };
             let filter = UserFilter {
                 text: query.filter,
@@ -190,12 +198,12 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, 201, |tenant| async move {
             let headers = headers.into_inner()?;
-            let bytes = body.bytes().to_vec();
+            let bytes = body.bytes().map(<[u8]>::to_vec);
             let (user, was_replayed) = idempotent(
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &bytes,
+                bytes.as_deref(),
                 async {
                     let request = body.into_inner()?;
                     Ok(rq.context().store.create_user(&tenant, request).await?)
@@ -214,11 +222,11 @@ impl ConnectApi for ConnectServer {
 
     async fn get_user(
         rqctx: Rq,
-        path: Path<GetUserPath>,
+        path: Params<GetUserPath>,
     ) -> Result<HttpResponseOk<types::User>, ApiError> {
         let rq = &rqctx;
         handle(rq, 200, |tenant| async move {
-            let path = path.into_inner();
+            let path = path.into_inner()?;
             let key = match path.user_id.strip_prefix("rid_") {
                 Some(reference) => UserKey::ReferenceId(reference.to_string()),
                 None => UserKey::Id(path_id(&path.user_id, "user")?),
@@ -232,7 +240,7 @@ impl ConnectApi for ConnectServer {
 
     async fn update_user(
         rqctx: Rq,
-        path: Path<UpdateUserPath>,
+        path: Params<UpdateUserPath>,
         headers: Params<UpdateUserHeaders>,
         body: JsonBody<types::UpdateUserRequest>,
     ) -> Result<HttpResponseHeaders<HttpResponseOk<types::User>, UpdateUserResponseHeaders>, ApiError>
@@ -240,14 +248,14 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, 200, |tenant| async move {
             let headers = headers.into_inner()?;
-            let bytes = body.bytes().to_vec();
+            let bytes = body.bytes().map(<[u8]>::to_vec);
             let (user, was_replayed) = idempotent(
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &bytes,
+                bytes.as_deref(),
                 async {
-                    let id = path_id(&path.into_inner().user_id, "user")?;
+                    let id = path_id(&path.into_inner()?.user_id, "user")?;
                     let request = body.into_inner()?;
                     Ok(rq.context().store.update_user(&tenant, id, request).await?)
                 },
@@ -298,8 +306,9 @@ impl ConnectApi for ConnectServer {
         handle(rq, 200, |tenant| async move {
             let query = query.into_inner()?;
             let page = PageRequest {
-                limit: query.limit,
-                offset: query.offset,
+                // The spec's bounds (limit >= 1, offset >= 0) were checked already.
+                limit: u64::try_from(query.limit).unwrap_or(0),
+                offset: u64::try_from(query.offset).unwrap_or(0),
             };
             let filter = CustomerFilter {
                 text: query.filter,
@@ -329,12 +338,12 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, 201, |tenant| async move {
             let headers = headers.into_inner()?;
-            let bytes = body.bytes().to_vec();
+            let bytes = body.bytes().map(<[u8]>::to_vec);
             let (customer, was_replayed) = idempotent(
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &bytes,
+                bytes.as_deref(),
                 async {
                     let request = body.into_inner()?;
                     Ok(rq.context().store.create_customer(&tenant, request).await?)
@@ -353,11 +362,11 @@ impl ConnectApi for ConnectServer {
 
     async fn get_customer(
         rqctx: Rq,
-        path: Path<GetCustomerPath>,
+        path: Params<GetCustomerPath>,
     ) -> Result<HttpResponseOk<types::Customer>, ApiError> {
         let rq = &rqctx;
         handle(rq, 200, |tenant| async move {
-            let id = path_id(&path.into_inner().customer_id, "customer")?;
+            let id = path_id(&path.into_inner()?.customer_id, "customer")?;
             Ok(HttpResponseOk(
                 rq.context().store.get_customer(&tenant, id).await?,
             ))
@@ -367,7 +376,7 @@ impl ConnectApi for ConnectServer {
 
     async fn update_customer(
         rqctx: Rq,
-        path: Path<UpdateCustomerPath>,
+        path: Params<UpdateCustomerPath>,
         headers: Params<UpdateCustomerHeaders>,
         body: JsonBody<types::UpdateCustomerRequest>,
     ) -> Result<
@@ -377,14 +386,14 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, 200, |tenant| async move {
             let headers = headers.into_inner()?;
-            let bytes = body.bytes().to_vec();
+            let bytes = body.bytes().map(<[u8]>::to_vec);
             let (customer, was_replayed) = idempotent(
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &bytes,
+                bytes.as_deref(),
                 async {
-                    let id = path_id(&path.into_inner().customer_id, "customer")?;
+                    let id = path_id(&path.into_inner()?.customer_id, "customer")?;
                     let request = body.into_inner()?;
                     Ok(rq
                         .context()
@@ -406,7 +415,7 @@ impl ConnectApi for ConnectServer {
 
     async fn update_customer_billing(
         rqctx: Rq,
-        path: Path<UpdateCustomerBillingPath>,
+        path: Params<UpdateCustomerBillingPath>,
         headers: Params<UpdateCustomerBillingHeaders>,
         body: JsonBody<types::UpdateBillingRequest>,
     ) -> Result<
@@ -416,14 +425,14 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, 200, |tenant| async move {
             let headers = headers.into_inner()?;
-            let bytes = body.bytes().to_vec();
+            let bytes = body.bytes().map(<[u8]>::to_vec);
             let (customer, was_replayed) = idempotent(
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &bytes,
+                bytes.as_deref(),
                 async {
-                    let id = path_id(&path.into_inner().customer_id, "customer")?;
+                    let id = path_id(&path.into_inner()?.customer_id, "customer")?;
                     let request = body.into_inner()?;
                     let billing: types::Billing =
                         serde_json::from_value(serde_json::to_value(&request).expect("serializes"))
@@ -448,7 +457,7 @@ impl ConnectApi for ConnectServer {
 
     async fn add_user_to_customer(
         rqctx: Rq,
-        path: Path<AddUserToCustomerPath>,
+        path: Params<AddUserToCustomerPath>,
         headers: Params<AddUserToCustomerHeaders>,
         body: JsonBody<types::AddUserToCustomerRequest>,
     ) -> Result<
@@ -461,14 +470,14 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, 201, |tenant| async move {
             let headers = headers.into_inner()?;
-            let bytes = body.bytes().to_vec();
+            let bytes = body.bytes().map(<[u8]>::to_vec);
             let (link, was_replayed) = idempotent(
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &bytes,
+                bytes.as_deref(),
                 async {
-                    let customer = path_id(&path.into_inner().customer_id, "customer")?;
+                    let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
                     let request = body.into_inner()?;
                     let role = request.role.unwrap_or_default();
                     Ok(rq
@@ -491,7 +500,7 @@ impl ConnectApi for ConnectServer {
 
     async fn remove_user_from_customer(
         rqctx: Rq,
-        path: Path<RemoveUserFromCustomerPath>,
+        path: Params<RemoveUserFromCustomerPath>,
         query: Params<RemoveUserFromCustomerQuery>,
         headers: Params<RemoveUserFromCustomerHeaders>,
     ) -> Result<
@@ -505,9 +514,9 @@ impl ConnectApi for ConnectServer {
                 rq,
                 &tenant,
                 headers.x_idempotency_key.as_deref(),
-                &[],
+                Some(&[]),
                 async {
-                    let customer = path_id(&path.into_inner().customer_id, "customer")?;
+                    let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
                     let query = query.into_inner()?;
                     Ok(rq
                         .context()

@@ -100,12 +100,26 @@ impl IdempotencyKeys {
         })
     }
 
-    /// The fingerprint of a request: method, path and query, and the body bytes.
-    pub fn fingerprint(&self, method: &str, path_and_query: &str, body: &[u8]) -> Fingerprint {
+    /// The fingerprint of a request: method, path and query, and the body bytes (`None` for a
+    /// body that could not be read, which differs from every readable one, even an empty one).
+    pub fn fingerprint(
+        &self,
+        method: &str,
+        path_and_query: &str,
+        body: Option<&[u8]>,
+    ) -> Fingerprint {
         let mut hasher = self.hasher.build_hasher();
-        for part in [method.as_bytes(), path_and_query.as_bytes(), body] {
+        for part in [method.as_bytes(), path_and_query.as_bytes()] {
             hasher.write_usize(part.len());
             hasher.write(part);
+        }
+        match body {
+            Some(bytes) => {
+                hasher.write_u8(1);
+                hasher.write_usize(bytes.len());
+                hasher.write(bytes);
+            }
+            None => hasher.write_u8(0),
         }
         hasher.finish()
     }

@@ -9,13 +9,13 @@ use crate::{Detail, Rejection, validate};
 /// content type, parses it, validates it against `validator` (every bad property reported) and
 /// only then deserializes it into `T`.
 ///
-/// Returns the raw bytes beside the result (empty when the body could not be read), so that the
-/// caller can fingerprint the request, e.g. for idempotency keys.
+/// Returns the raw bytes beside the result (`None` when the body could not be read, e.g. because
+/// it is too large), so that the caller can fingerprint the request, e.g. for idempotency keys.
 pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
     rqctx: &RequestContext<C>,
     request: hyper_request::Request,
     validator: &jsonschema::Validator,
-) -> (Vec<u8>, Result<T, Rejection>) {
+) -> (Option<Vec<u8>>, Result<T, Rejection>) {
     let content_type = request
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -35,7 +35,7 @@ pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return (Vec::new(), Err(Rejection::too_large(limit)));
+        return (None, Err(Rejection::too_large(limit)));
     }
     let bytes = match UntypedBody::from_request(rqctx, request).await {
         Ok(body) => body.as_bytes().to_vec(),
@@ -46,12 +46,12 @@ pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
                 .external_message
                 .starts_with("request body exceeded maximum size") =>
         {
-            return (Vec::new(), Err(Rejection::too_large(limit)));
+            return (None, Err(Rejection::too_large(limit)));
         }
-        Err(error) => return (Vec::new(), Err(Rejection::from_http_error(&error))),
+        Err(error) => return (None, Err(Rejection::from_http_error(&error))),
     };
     let result = decode(content_type.as_deref(), &bytes, validator);
-    (bytes, result)
+    (Some(bytes), result)
 }
 
 fn decode<T: DeserializeOwned>(

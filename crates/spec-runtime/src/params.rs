@@ -12,6 +12,7 @@ use crate::{Detail, Rejection, validate};
 /// Where a parameter set's values come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamLocation {
+    Path,
     Query,
     Header,
 }
@@ -46,16 +47,35 @@ impl<T> Params<T> {
 #[async_trait::async_trait]
 impl<T: ParamSet> SharedExtractor for Params<T> {
     async fn from_request<C: ServerContext>(rqctx: &RequestContext<C>) -> Result<Self, HttpError> {
-        let query = rqctx.request.uri().query().unwrap_or_default();
-        let query_pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(query);
-        let mut reader = match query_pairs {
-            Ok(pairs) => ParamReader::new(pairs, rqctx.request.headers().clone()),
-            Err(error) => {
-                return Ok(Params(Err(Rejection::malformed(format!(
-                    "query string is not form-urlencoded: {error}"
-                )))));
-            }
+        let mut reader = ParamReader {
+            path: Vec::new(),
+            query: Vec::new(),
+            headers: http::HeaderMap::new(),
+            details: Vec::new(),
         };
+        match T::LOCATION {
+            ParamLocation::Path => {
+                // Dropshot has matched and decoded the path variables; take them as text.
+                let variables =
+                    dropshot::Path::<std::collections::BTreeMap<String, String>>::from_request(
+                        rqctx,
+                    )
+                    .await?;
+                reader.path = variables.into_inner().into_iter().collect();
+            }
+            ParamLocation::Query => {
+                let query = rqctx.request.uri().query().unwrap_or_default();
+                match serde_urlencoded::from_str::<Vec<(String, String)>>(query) {
+                    Ok(pairs) => reader.query = pairs,
+                    Err(error) => {
+                        return Ok(Params(Err(Rejection::malformed(format!(
+                            "query string is not form-urlencoded: {error}"
+                        )))));
+                    }
+                }
+            }
+            ParamLocation::Header => reader.headers = rqctx.request.headers().clone(),
+        }
         let parsed = T::parse(&mut reader);
         Ok(Params(match (parsed, reader.details.is_empty()) {
             (Some(value), true) => Ok(value),
@@ -65,6 +85,9 @@ impl<T: ParamSet> SharedExtractor for Params<T> {
 
     fn metadata(body_content_type: ApiEndpointBodyContentType) -> ExtractorMetadata {
         match T::LOCATION {
+            ParamLocation::Path => {
+                <dropshot::Path<T> as SharedExtractor>::metadata(body_content_type)
+            }
             ParamLocation::Query => {
                 <dropshot::Query<T> as SharedExtractor>::metadata(body_content_type)
             }
@@ -77,6 +100,7 @@ impl<T: ParamSet> SharedExtractor for Params<T> {
 
 /// Values as they come off the wire, with the problems found so far.
 pub struct ParamReader {
+    path: Vec<(String, String)>,
     query: Vec<(String, String)>,
     headers: http::HeaderMap,
     details: Vec<Detail>,
@@ -99,14 +123,6 @@ impl<T: DeserializeOwned> FromParam for T {
 }
 
 impl ParamReader {
-    fn new(query: Vec<(String, String)>, headers: http::HeaderMap) -> Self {
-        Self {
-            query,
-            headers,
-            details: Vec::new(),
-        }
-    }
-
     fn raw(&mut self, location: &str, name: &str) -> Vec<String> {
         match location {
             "header" => self
@@ -114,6 +130,12 @@ impl ParamReader {
                 .get_all(name)
                 .iter()
                 .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                .collect(),
+            "path" => self
+                .path
+                .iter()
+                .filter(|(key, _)| key == name)
+                .map(|(_, v)| v.clone())
                 .collect(),
             _ => self
                 .query

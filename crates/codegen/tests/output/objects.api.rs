@@ -277,13 +277,13 @@ impl RequestBody for ::corpus_types::CreatePetRequest {
 /// rejection, so that the handler checks authentication first.
 #[derive(Debug)]
 pub struct JsonBody<T> {
-    bytes: ::std::vec::Vec<u8>,
+    bytes: ::std::option::Option<::std::vec::Vec<u8>>,
     result: ::std::result::Result<T, ::spec_runtime::Rejection>,
 }
 impl<T> JsonBody<T> {
-    /// The body as received (empty when it could not be read, e.g. too large).
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+    /// The body as received; `None` when it could not be read (e.g. too large).
+    pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
+        self.bytes.as_deref()
     }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {

@@ -155,13 +155,13 @@ pub trait RequestBody: ::serde::de::DeserializeOwned + ::schemars::JsonSchema + 
 /// rejection, so that the handler checks authentication first.
 #[derive(Debug)]
 pub struct JsonBody<T> {
-    bytes: ::std::vec::Vec<u8>,
+    bytes: ::std::option::Option<::std::vec::Vec<u8>>,
     result: ::std::result::Result<T, ::spec_runtime::Rejection>,
 }
 impl<T> JsonBody<T> {
-    /// The body as received (empty when it could not be read, e.g. too large).
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+    /// The body as received; `None` when it could not be read (e.g. too large).
+    pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
+        self.bytes.as_deref()
     }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
@@ -191,11 +191,32 @@ impl<T: RequestBody> ::dropshot::ExclusiveExtractor for JsonBody<T> {
         > as ::dropshot::ExclusiveExtractor>::metadata(content_type)
     }
 }
-///Path parameters of `listItems`.
+///The path parameters of `listItems`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ListItemsPath {
     #[serde(rename = "storeId")]
+    #[schemars(schema_with = "list_items_path_store_id_schema")]
     pub store_id: ::uuid::Uuid,
+}
+impl ::spec_runtime::ParamSet for ListItemsPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let store_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","format":"uuid"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::uuid::Uuid>("path", "storeId", true, &VALIDATOR)
+        };
+        Some(Self { store_id: store_id? })
+    }
+}
+fn list_items_path_store_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::uuid::Uuid>(generator, r#"{"format":"uuid"}"#, None)
 }
 ///The query parameters of `listItems`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -221,7 +242,7 @@ pub struct ListItemsQuery {
     /// The largest number of items to return.
     #[serde(rename = "limit", default = "list_items_query_limit_default")]
     #[schemars(schema_with = "list_items_query_limit_schema")]
-    pub limit: u32,
+    pub limit: i32,
 }
 impl ::spec_runtime::ParamSet for ListItemsQuery {
     const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Query;
@@ -285,7 +306,7 @@ impl ::spec_runtime::ParamSet for ListItemsQuery {
                 r#"{"type":"integer","format":"int32","minimum":1,"maximum":100,"default":20}"#,
                 SCHEMA_DEFINITIONS,
             ));
-            reader.single::<u32>("query", "limit", false, &VALIDATOR)
+            reader.single::<i32>("query", "limit", false, &VALIDATOR)
         };
         Some(Self {
             filter,
@@ -335,10 +356,10 @@ fn list_items_query_limit_schema(
     generator: &mut ::schemars::r#gen::SchemaGenerator,
 ) -> ::schemars::schema::Schema {
     ::spec_runtime::param_schema::<
-        u32,
+        i32,
     >(generator, r#"{"format":"int32","minimum":1,"maximum":100,"default":20}"#, None)
 }
-fn list_items_query_limit_default() -> u32 {
+fn list_items_query_limit_default() -> i32 {
     ::spec_runtime::serde_json::from_str(r#"20"#).expect("the spec's default parses")
 }
 ///The header parameters of `listItems`.
@@ -376,14 +397,54 @@ fn list_items_header_x_request_id_schema(
         ::std::string::String,
     >(generator, r#"{"minLength":1,"maxLength":64}"#, None)
 }
-///Path parameters of `getItem`.
+///The path parameters of `getItem`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct GetItemPath {
     #[serde(rename = "storeId")]
+    #[schemars(schema_with = "get_item_path_store_id_schema")]
     pub store_id: ::uuid::Uuid,
     #[serde(rename = "sku")]
-    #[schemars(length(max = 32), regex(pattern = "^[A-Z0-9-]+$"))]
+    #[schemars(schema_with = "get_item_path_sku_schema")]
     pub sku: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for GetItemPath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let store_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","format":"uuid"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::uuid::Uuid>("path", "storeId", true, &VALIDATOR)
+        };
+        let sku = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string","pattern":"^[A-Z0-9-]+$","maxLength":32}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "sku", true, &VALIDATOR)
+        };
+        Some(Self {
+            store_id: store_id?,
+            sku: sku?,
+        })
+    }
+}
+fn get_item_path_store_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::uuid::Uuid>(generator, r#"{"format":"uuid"}"#, None)
+}
+fn get_item_path_sku_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<
+        ::std::string::String,
+    >(generator, r#"{"pattern":"^[A-Z0-9-]+$","maxLength":32}"#, None)
 }
 ///The query parameters of `getItem`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
@@ -424,7 +485,7 @@ pub trait CorpusApi {
     tags = []}]
     async fn list_items(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<ListItemsPath>,
+        path: ::spec_runtime::Params<ListItemsPath>,
         query: ::spec_runtime::Params<ListItemsQuery>,
         headers: ::spec_runtime::Params<ListItemsHeaders>,
     ) -> ::std::result::Result<
@@ -437,7 +498,7 @@ pub trait CorpusApi {
     tags = []}]
     async fn get_item(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<GetItemPath>,
+        path: ::spec_runtime::Params<GetItemPath>,
         query: ::spec_runtime::Params<GetItemQuery>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseOk<::corpus_types::Item>,

@@ -143,13 +143,13 @@ impl RequestBody for ::corpus_types::Note {
 /// rejection, so that the handler checks authentication first.
 #[derive(Debug)]
 pub struct JsonBody<T> {
-    bytes: ::std::vec::Vec<u8>,
+    bytes: ::std::option::Option<::std::vec::Vec<u8>>,
     result: ::std::result::Result<T, ::spec_runtime::Rejection>,
 }
 impl<T> JsonBody<T> {
-    /// The body as received (empty when it could not be read, e.g. too large).
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+    /// The body as received; `None` when it could not be read (e.g. too large).
+    pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
+        self.bytes.as_deref()
     }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
@@ -189,29 +189,113 @@ pub struct CreateNoteResponseHeaders {
     #[serde(rename = "Replayed", skip_serializing_if = "Option::is_none")]
     pub replayed: ::std::option::Option<::std::string::String>,
 }
-///Path parameters of `getNote`.
+///The path parameters of `getNote`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct GetNotePath {
     #[serde(rename = "noteId")]
+    #[schemars(schema_with = "get_note_path_note_id_schema")]
     pub note_id: ::std::string::String,
 }
-///Path parameters of `replaceNote`.
+impl ::spec_runtime::ParamSet for GetNotePath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let note_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "noteId", true, &VALIDATOR)
+        };
+        Some(Self { note_id: note_id? })
+    }
+}
+fn get_note_path_note_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::std::string::String>(generator, r#"{}"#, None)
+}
+///The path parameters of `replaceNote`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ReplaceNotePath {
     #[serde(rename = "noteId")]
+    #[schemars(schema_with = "replace_note_path_note_id_schema")]
     pub note_id: ::std::string::String,
 }
-///Path parameters of `deleteNote`.
+impl ::spec_runtime::ParamSet for ReplaceNotePath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let note_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "noteId", true, &VALIDATOR)
+        };
+        Some(Self { note_id: note_id? })
+    }
+}
+fn replace_note_path_note_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::std::string::String>(generator, r#"{}"#, None)
+}
+///The path parameters of `deleteNote`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct DeleteNotePath {
     #[serde(rename = "noteId")]
+    #[schemars(schema_with = "delete_note_path_note_id_schema")]
     pub note_id: ::std::string::String,
 }
-///Path parameters of `archiveNote`.
+impl ::spec_runtime::ParamSet for DeleteNotePath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let note_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "noteId", true, &VALIDATOR)
+        };
+        Some(Self { note_id: note_id? })
+    }
+}
+fn delete_note_path_note_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::std::string::String>(generator, r#"{}"#, None)
+}
+///The path parameters of `archiveNote`.
 #[derive(Clone, Debug, ::serde::Deserialize, ::schemars::JsonSchema)]
 pub struct ArchiveNotePath {
     #[serde(rename = "noteId")]
+    #[schemars(schema_with = "archive_note_path_note_id_schema")]
     pub note_id: ::std::string::String,
+}
+impl ::spec_runtime::ParamSet for ArchiveNotePath {
+    const LOCATION: ::spec_runtime::ParamLocation = ::spec_runtime::ParamLocation::Path;
+    fn parse(reader: &mut ::spec_runtime::ParamReader) -> ::std::option::Option<Self> {
+        let note_id = {
+            static VALIDATOR: ::std::sync::LazyLock<
+                ::spec_runtime::jsonschema::Validator,
+            > = ::std::sync::LazyLock::new(|| ::spec_runtime::compile_validator(
+                r#"{"type":"string"}"#,
+                SCHEMA_DEFINITIONS,
+            ));
+            reader.single::<::std::string::String>("path", "noteId", true, &VALIDATOR)
+        };
+        Some(Self { note_id: note_id? })
+    }
+}
+fn archive_note_path_note_id_schema(
+    generator: &mut ::schemars::r#gen::SchemaGenerator,
+) -> ::schemars::schema::Schema {
+    ::spec_runtime::param_schema::<::std::string::String>(generator, r#"{}"#, None)
 }
 /// The API as the spec describes it. Implement it, then serve `corpus_api_mod::api_description::<YourImpl>()`.
 #[::dropshot::api_description]
@@ -243,7 +327,7 @@ pub trait CorpusApi {
     tags = []}]
     async fn get_note(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<GetNotePath>,
+        path: ::spec_runtime::Params<GetNotePath>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseOk<::corpus_types::Note>,
         ApiError,
@@ -254,7 +338,7 @@ pub trait CorpusApi {
     tags = []}]
     async fn replace_note(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<ReplaceNotePath>,
+        path: ::spec_runtime::Params<ReplaceNotePath>,
         body: JsonBody<::corpus_types::Note>,
     ) -> ::std::result::Result<::dropshot::HttpResponseUpdatedNoContent, ApiError>;
     #[endpoint{method = DELETE,
@@ -263,7 +347,7 @@ pub trait CorpusApi {
     tags = []}]
     async fn delete_note(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<DeleteNotePath>,
+        path: ::spec_runtime::Params<DeleteNotePath>,
     ) -> ::std::result::Result<::dropshot::HttpResponseDeleted, ApiError>;
     #[endpoint{method = POST,
     path = "/notes/{noteId}/archive",
@@ -271,7 +355,7 @@ pub trait CorpusApi {
     tags = []}]
     async fn archive_note(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        path: ::dropshot::Path<ArchiveNotePath>,
+        path: ::spec_runtime::Params<ArchiveNotePath>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseAccepted<::corpus_types::Note>,
         ApiError,

@@ -841,6 +841,12 @@ impl Store for InMemoryStore {
             if let Some(customers) = data.customers_of_user.get_mut(&user) {
                 customers.retain(|c| *c != customer);
             }
+            // The contact person is one of the customer's users; unlinked, they are no longer it.
+            if let Some(row) = data.customers.get_mut(&customer)
+                && row.contact_person_user_id == Some(user)
+            {
+                row.contact_person_user_id = None;
+            }
             Ok(())
         })
     }

@@ -53,8 +53,12 @@ async fn pages_walk_every_user_once_in_order_with_a_true_total() {
     assert_eq!(past.status, StatusCode::OK);
     assert_eq!(past.body["items"], json!([]));
     assert_eq!(past.body["pagination"]["total"], 7);
-    let far = server.get("/users?offset=18446744073709551615").await;
+    let far = server.get("/users?offset=9223372036854775807").await;
     assert_eq!(far.body["items"], json!([]));
+    // `offset` is an int64: one more is not an offset at all.
+    let beyond = server.get("/users?offset=9223372036854775808").await;
+    assert_eq!(beyond.status, StatusCode::BAD_REQUEST);
+    assert_eq!(beyond.properties(), ["query/offset"]);
 }
 
 #[tokio::test]
