@@ -17,7 +17,45 @@ pub fn generate(spec: &Spec, settings: &Settings) -> Result<String, SpecError> {
         .with_map_type("::std::collections::BTreeMap");
     let mut generator = Generator::new(&generation);
     let tokens = run_progenitor(spec, &mut generator)?;
-    crate::render(tokens, settings, spec)
+    crate::render(escape_backslashes_in_paths(tokens), settings, spec)
+}
+
+/// progenitor-client 0.15's `encode_path` leaves `\` as it is, and URL parsers read a `\` in
+/// an http URL as `/`: a path parameter holding a backslash would name another resource. Every
+/// `encode_path(..)` call becomes `encode_path(..).replace('\\', "%5C")`; `encode_path` never
+/// produces a backslash of its own, and has already escaped `%`, so nothing is encoded twice.
+/// The calls sit inside `format!` arguments, so this works on tokens rather than on syntax.
+fn escape_backslashes_in_paths(tokens: TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    let mut out = Vec::new();
+    let mut trees = tokens.into_iter().peekable();
+    while let Some(tree) = trees.next() {
+        match tree {
+            TokenTree::Ident(ident) if ident == "encode_path" => {
+                let is_call = matches!(trees.peek(), Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+                out.push(TokenTree::Ident(ident));
+                if is_call {
+                    let Some(TokenTree::Group(args)) = trees.next() else {
+                        unreachable!()
+                    };
+                    let args =
+                        Group::new(args.delimiter(), escape_backslashes_in_paths(args.stream()));
+                    out.push(TokenTree::Group(args));
+                    out.extend(quote::quote! { .replace('\\', "%5C") });
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut rebuilt = Group::new(
+                    group.delimiter(),
+                    escape_backslashes_in_paths(group.stream()),
+                );
+                rebuilt.set_span(group.span());
+                out.push(TokenTree::Group(rebuilt));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Runs progenitor, turning its errors and its panics (it asserts on some inputs that

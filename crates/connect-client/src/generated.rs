@@ -8143,7 +8143,8 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8277,7 +8278,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+                "{}/users/{}", client.baseurl, encode_path(& user_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -8752,8 +8754,8 @@ pub mod builder {
             let Self { client, customer_id } = self;
             let customer_id = customer_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/customers/{}", client.baseurl, encode_path(& customer_id
-                .to_string()),
+                "{}/customers/{}", client.baseurl, encode_path(& customer_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -8890,8 +8892,8 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/customers/{}", client.baseurl, encode_path(& customer_id
-                .to_string()),
+                "{}/customers/{}", client.baseurl, encode_path(& customer_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -9050,7 +9052,7 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/customers/{}/billing", client.baseurl, encode_path(& customer_id
-                .to_string()),
+                .to_string()).replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -9210,7 +9212,7 @@ pub mod builder {
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/customers/{}/users", client.baseurl, encode_path(& customer_id
-                .to_string()),
+                .to_string()).replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -9348,7 +9350,7 @@ pub mod builder {
             let x_idempotency_key = x_idempotency_key.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/customers/{}/users", client.baseurl, encode_path(& customer_id
-                .to_string()),
+                .to_string()).replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map

@@ -714,8 +714,8 @@ pub mod builder {
             let size = size.map_err(Error::InvalidRequest)?;
             let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/stores/{}/items", client.baseurl, encode_path(& store_id
-                .to_string()),
+                "{}/stores/{}/items", client.baseurl, encode_path(& store_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             header_map
@@ -819,7 +819,8 @@ pub mod builder {
             let min_price = min_price.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/stores/{}/items/{}", client.baseurl, encode_path(& store_id
-                .to_string()), encode_path(& sku.to_string()),
+                .to_string()).replace('\\', "%5C"), encode_path(& sku.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map

@@ -455,7 +455,8 @@ pub mod builder {
             let Self { client, note_id } = self;
             let note_id = note_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/notes/{}", client.baseurl, encode_path(& note_id.to_string()),
+                "{}/notes/{}", client.baseurl, encode_path(& note_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -550,7 +551,8 @@ pub mod builder {
                 .and_then(|v| types::Note::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/notes/{}", client.baseurl, encode_path(& note_id.to_string()),
+                "{}/notes/{}", client.baseurl, encode_path(& note_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -630,7 +632,8 @@ pub mod builder {
             let Self { client, note_id } = self;
             let note_id = note_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/notes/{}", client.baseurl, encode_path(& note_id.to_string()),
+                "{}/notes/{}", client.baseurl, encode_path(& note_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
@@ -702,8 +705,8 @@ pub mod builder {
             let Self { client, note_id } = self;
             let note_id = note_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/notes/{}/archive", client.baseurl, encode_path(& note_id
-                .to_string()),
+                "{}/notes/{}/archive", client.baseurl, encode_path(& note_id.to_string())
+                .replace('\\', "%5C"),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
