@@ -41,6 +41,18 @@ where
     value.as_deref().map(text)
 }
 
+/// The text of an optional validated string (typify's newtypes deref to `String`).
+fn owned<S: std::ops::Deref<Target = String>>(value: &Option<S>) -> Option<String> {
+    value.as_deref().cloned()
+}
+
+/// An update's rule: an absent field stays as it is; a given one replaces it whole.
+fn patch<T>(target: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *target = value;
+    }
+}
+
 /// Re-types a value between two generated types with the same JSON shape (request and
 /// response variants of one schema).
 fn retype<A: serde::Serialize, B: serde::de::DeserializeOwned>(value: &A) -> B {
@@ -547,21 +559,11 @@ impl Store for InMemoryStore {
             let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
             data.user_reference_free(reference_id.as_deref(), Some(id))?;
             let mut row = before.clone();
-            if let Some(name) = &request.name {
-                row.name = name.to_string();
-            }
-            if let Some(email) = &request.email {
-                row.email = Some(email.to_string());
-            }
-            if let Some(msisdn) = &request.msisdn {
-                row.msisdn = Some(msisdn.to_string());
-            }
-            if let Some(identity) = &request.identity {
-                row.identity = Some(identity.to_string());
-            }
-            if let Some(metadata) = &request.metadata {
-                row.metadata = metadata.clone();
-            }
+            patch(&mut row.name, owned(&request.name));
+            patch(&mut row.email, owned(&request.email).map(Some));
+            patch(&mut row.msisdn, owned(&request.msisdn).map(Some));
+            patch(&mut row.identity, owned(&request.identity).map(Some));
+            patch(&mut row.metadata, request.metadata.clone());
             if reference_id.is_some() && reference_id != row.reference_id {
                 if let Some(old) = &row.reference_id {
                     data.users_by_reference.remove(old);
@@ -735,27 +737,16 @@ impl Store for InMemoryStore {
                 return Err(StoreError::Invalid(violations));
             }
             let mut row = before.clone();
-            if let Some(name) = &request.name {
-                row.name = name.to_string();
-            }
-            if let Some(identity) = &request.identity {
-                row.identity = Some(identity.to_string());
-            }
-            if let Some(locale) = &request.preferred_locale {
-                row.preferred_locale = Some(locale.to_string());
-            }
-            if let Some(contact) = &request.contact {
-                row.contact = Some(contact.clone());
-            }
-            if let Some(billing) = &request.billing {
-                row.billing = Some(billing.clone());
-            }
-            if let Some(shipping) = &request.shipping {
-                row.shipping = Some(shipping.clone());
-            }
-            if let Some(metadata) = &request.metadata {
-                row.metadata = metadata.clone();
-            }
+            patch(&mut row.name, owned(&request.name));
+            patch(&mut row.identity, owned(&request.identity).map(Some));
+            patch(
+                &mut row.preferred_locale,
+                owned(&request.preferred_locale).map(Some),
+            );
+            patch(&mut row.contact, request.contact.clone().map(Some));
+            patch(&mut row.billing, request.billing.clone().map(Some));
+            patch(&mut row.shipping, request.shipping.clone().map(Some));
+            patch(&mut row.metadata, request.metadata.clone());
             if serde_json::to_value(data.customer(&row)).ok()
                 != serde_json::to_value(data.customer(&before)).ok()
             {
