@@ -40,6 +40,17 @@ impl ApiKeys {
         }
     }
 
+    /// Two tenants configured with the same key, if any: such a key would silently belong to
+    /// the first, so the server refuses to start.
+    pub fn shared_key(&self) -> Option<(&Tenant, &Tenant)> {
+        self.keys.iter().enumerate().find_map(|(i, (a, key))| {
+            self.keys[i + 1..]
+                .iter()
+                .find(|(_, other)| other == key)
+                .map(|(b, _)| (a, b))
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
@@ -101,6 +112,16 @@ mod tests {
         assert_eq!(keys.tenant_for(b"key-"), None);
         assert_eq!(keys.tenant_for(b""), None);
         assert!(!format!("{keys:?}").contains("key-a"));
+        assert_eq!(keys.shared_key(), None);
+        let shared = ApiKeys::new([
+            ("a".into(), "k".into()),
+            ("b".into(), "x".into()),
+            ("c".into(), "k".into()),
+        ]);
+        assert_eq!(
+            shared.shared_key(),
+            Some((&Tenant("a".into()), &Tenant("c".into())))
+        );
     }
 
     #[test]

@@ -174,7 +174,7 @@ impl ConnectApi for ConnectServer {
                 offset: u64::try_from(query.offset).unwrap_or(0),
             };
             let filter = UserFilter {
-                text: query.filter,
+                text: query.filter.filter(|text| !text.is_empty()),
                 customer_ids: query.customer_id,
             };
             let found = rq
@@ -311,7 +311,7 @@ impl ConnectApi for ConnectServer {
                 offset: u64::try_from(query.offset).unwrap_or(0),
             };
             let filter = CustomerFilter {
-                text: query.filter,
+                text: query.filter.filter(|text| !text.is_empty()),
                 customer_type: query.customer_type,
             };
             let found = rq

@@ -6,14 +6,17 @@
 //! `idempotency_key_locked`; the same key with a different request (method, path, query or body
 //! bytes) gets `idempotency_key_mismatch`. 5xx outcomes are not kept, so a retry runs again.
 //!
-//! Memory is bounded: each tenant keeps at most [`KEYS_PER_TENANT`] keys. Expired keys are
-//! dropped whenever the tenant's table is touched. When the table is full of live keys, the
-//! oldest completed key is forgotten early (its retries would run again); when every key is
-//! still running, new keys are refused with `idempotency_key_locked` until one finishes.
+//! Memory is bounded per tenant, by [`Limits`]: at most [`KEYS_PER_TENANT`] keys and
+//! [`KEPT_BYTES_PER_TENANT`] bytes of kept responses. Expired keys are dropped whenever the
+//! tenant's table is touched and by a sweep every minute ([`IdempotencyKeys::sweep`]), so
+//! their memory comes back even from a tenant that went quiet. When a bound is reached, the
+//! oldest completed keys are forgotten early, as many as it takes (a retry of one of those would
+//! run again: the price of a bound); running keys are never forgotten, and when every key is
+//! still running a new one is refused with `idempotency_key_locked` until one finishes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, Duration, Utc};
 use connect_api::ApiError;
@@ -25,9 +28,28 @@ use crate::clock::Clock;
 /// How long an outcome is kept (the contract's 24 hours).
 pub const KEY_LIFETIME: Duration = Duration::hours(24);
 
-/// Keys kept per tenant. At the body limit of 256 KiB a kept response is at most a few KiB
-/// (responses are far smaller than requests), so this bounds a tenant to tens of MiB.
-pub const KEYS_PER_TENANT: usize = 10_000;
+/// Keys per tenant, running or completed: a million keyed writes a day, 12 a second.
+pub const KEYS_PER_TENANT: usize = 1_000_000;
+
+/// Bytes of kept responses (and their keys) per tenant. A user is about half a KiB of JSON, a
+/// customer with every field and 100 users at most about 250 KiB.
+pub const KEPT_BYTES_PER_TENANT: usize = 256 * 1024 * 1024;
+
+/// The bounds of one tenant's table.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub keys: usize,
+    pub bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            keys: KEYS_PER_TENANT,
+            bytes: KEPT_BYTES_PER_TENANT,
+        }
+    }
+}
 
 /// What a request is, for telling an identical retry from a different request under one key.
 pub type Fingerprint = u64;
@@ -47,6 +69,8 @@ enum Entry {
     Done {
         fingerprint: Fingerprint,
         outcome: Outcome,
+        /// What this entry counts against [`Limits::bytes`].
+        bytes: usize,
     },
 }
 
@@ -55,17 +79,30 @@ struct TenantKeys {
     entries: HashMap<String, Entry>,
     /// Completed keys by expiry, oldest first: what to drop when they expire or room is needed.
     expiry: BTreeSet<(DateTime<Utc>, String)>,
+    /// Bytes of the completed entries.
+    bytes: usize,
 }
 
 impl TenantKeys {
     fn purge_expired(&mut self, now: DateTime<Utc>) {
-        while let Some((expires_at, key)) = self.expiry.first().cloned() {
-            if expires_at > now {
-                break;
-            }
-            self.expiry.pop_first();
-            self.entries.remove(&key);
+        while self
+            .expiry
+            .first()
+            .is_some_and(|(expires_at, _)| *expires_at <= now)
+        {
+            self.forget_oldest();
         }
+    }
+
+    /// Forgets the completed key that expires first; false when there is none.
+    fn forget_oldest(&mut self) -> bool {
+        let Some((_, key)) = self.expiry.pop_first() else {
+            return false;
+        };
+        if let Some(Entry::Done { bytes, .. }) = self.entries.remove(&key) {
+            self.bytes -= bytes;
+        }
+        true
     }
 }
 
@@ -83,20 +120,20 @@ pub struct IdempotencyKeys {
     clock: Arc<dyn Clock>,
     hasher: RandomState,
     tenants: Mutex<HashMap<Tenant, TenantKeys>>,
-    capacity: usize,
+    limits: Limits,
 }
 
 impl IdempotencyKeys {
     pub fn new(clock: Arc<dyn Clock>) -> Arc<Self> {
-        Self::with_capacity(clock, KEYS_PER_TENANT)
+        Self::with_limits(clock, Limits::default())
     }
 
-    pub fn with_capacity(clock: Arc<dyn Clock>, capacity: usize) -> Arc<Self> {
+    pub fn with_limits(clock: Arc<dyn Clock>, limits: Limits) -> Arc<Self> {
         Arc::new(Self {
             clock,
             hasher: RandomState::new(),
             tenants: Mutex::new(HashMap::new()),
-            capacity,
+            limits,
         })
     }
 
@@ -132,7 +169,7 @@ impl IdempotencyKeys {
         fingerprint: Fingerprint,
     ) -> Result<Begin, ApiError> {
         let now = self.clock.now();
-        let mut tenants = self.tenants.lock().expect("idempotency lock");
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         let keys = tenants.entry(tenant.clone()).or_default();
         keys.purge_expired(now);
         match keys.entries.get(key) {
@@ -158,13 +195,8 @@ impl IdempotencyKeys {
             }
             None => {}
         }
-        if keys.entries.len() >= self.capacity {
-            match keys.expiry.pop_first() {
-                Some((_, oldest)) => {
-                    keys.entries.remove(&oldest);
-                }
-                None => return Err(locked()),
-            }
+        if keys.entries.len() >= self.limits.keys && !keys.forget_oldest() {
+            return Err(locked());
         }
         keys.entries
             .insert(key.to_string(), Entry::Running { fingerprint });
@@ -176,10 +208,25 @@ impl IdempotencyKeys {
         }))
     }
 
+    /// Forgets every expired key of every tenant. The server runs it every minute.
+    pub fn sweep(&self) {
+        let now = self.clock.now();
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        for keys in tenants.values_mut() {
+            keys.purge_expired(now);
+        }
+    }
+
+    /// How many bytes of kept responses a tenant holds.
+    pub fn kept_bytes(&self, tenant: &Tenant) -> usize {
+        let tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        tenants.get(tenant).map_or(0, |keys| keys.bytes)
+    }
+
     /// How many keys a tenant holds (for tests of the bound and of reclamation).
     pub fn len(&self, tenant: &Tenant) -> usize {
         let now = self.clock.now();
-        let mut tenants = self.tenants.lock().expect("idempotency lock");
+        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         tenants.get_mut(tenant).map_or(0, |keys| {
             keys.purge_expired(now);
             keys.entries.len()
@@ -200,7 +247,7 @@ pub struct Guard {
 impl std::fmt::Debug for IdempotencyKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdempotencyKeys")
-            .field("capacity", &self.capacity)
+            .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
 }
@@ -208,7 +255,7 @@ impl std::fmt::Debug for IdempotencyKeys {
 impl Guard {
     pub fn finish(mut self, outcome: &Outcome) {
         let Some(keys) = self.keys.take() else { return };
-        let mut tenants = keys.tenants.lock().expect("idempotency lock");
+        let mut tenants = keys.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(table) = tenants.get_mut(&self.tenant) else {
             return;
         };
@@ -217,15 +264,26 @@ impl Guard {
             table.entries.remove(&self.key);
             return;
         }
+        let bytes = self.key.len()
+            + match outcome {
+                Outcome::Success(value) => value.to_string().len(),
+                Outcome::Failure(error) => {
+                    serde_json::to_string(&error.body).map_or(0, |s| s.len())
+                }
+            };
         let expires_at = keys.clock.now() + KEY_LIFETIME;
         table.expiry.insert((expires_at, self.key.clone()));
+        table.bytes += bytes;
         table.entries.insert(
             std::mem::take(&mut self.key),
             Entry::Done {
                 fingerprint: self.fingerprint,
                 outcome: outcome.clone(),
+                bytes,
             },
         );
+        // Over the byte budget: the oldest kept responses go first (this one, the newest, last).
+        while table.bytes > keys.limits.bytes && table.forget_oldest() {}
     }
 }
 
@@ -235,7 +293,7 @@ impl Drop for Guard {
         if let Some(table) = keys
             .tenants
             .lock()
-            .expect("idempotency lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .get_mut(&self.tenant)
         {
             table.entries.remove(&self.key);
@@ -266,7 +324,13 @@ mod tests {
 
     fn setup(capacity: usize) -> (Arc<ManualClock>, Arc<IdempotencyKeys>, Tenant) {
         let clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
-        let keys = IdempotencyKeys::with_capacity(clock.clone(), capacity);
+        let keys = IdempotencyKeys::with_limits(
+            clock.clone(),
+            Limits {
+                keys: capacity,
+                bytes: usize::MAX,
+            },
+        );
         (clock, keys, Tenant("t".into()))
     }
 
@@ -308,6 +372,41 @@ mod tests {
             .expect_err("full of running keys");
         assert_eq!(error.body.code, "idempotency_key_locked");
         assert_eq!(keys.len(&tenant), 2);
+    }
+
+    #[test]
+    fn the_byte_budget_forgets_the_oldest_kept_responses() {
+        let clock = Arc::new(ManualClock::new(DateTime::UNIX_EPOCH));
+        let keys = IdempotencyKeys::with_limits(
+            clock.clone(),
+            Limits {
+                keys: 100,
+                bytes: 250,
+            },
+        );
+        let tenant = Tenant("t".into());
+        let body = serde_json::json!("x".repeat(98)); // 100 bytes of JSON, plus 1 of key
+        for key in ["a", "b", "c"] {
+            run(&keys, &tenant, key, 1).finish(&Outcome::Success(body.clone()));
+            clock.advance(Duration::seconds(1));
+        }
+        // 303 bytes would be over 250: "a" went, "b" and "c" stay.
+        assert_eq!(keys.kept_bytes(&tenant), 202);
+        assert!(matches!(keys.begin(&tenant, "a", 2), Ok(Begin::Run(_))));
+        assert!(matches!(keys.begin(&tenant, "b", 1), Ok(Begin::Replay(_))));
+        assert!(matches!(keys.begin(&tenant, "c", 1), Ok(Begin::Replay(_))));
+    }
+
+    #[test]
+    fn the_sweep_reclaims_a_quiet_tenants_expired_keys() {
+        let (clock, keys, tenant) = setup(10);
+        run(&keys, &tenant, "k", 1).finish(&Outcome::Success(serde_json::json!("kept")));
+        assert!(keys.kept_bytes(&tenant) > 0);
+        clock.advance(KEY_LIFETIME);
+        keys.sweep();
+        assert_eq!(keys.kept_bytes(&tenant), 0);
+        let tenants = keys.tenants.lock().unwrap();
+        assert!(tenants[&tenant].entries.is_empty() && tenants[&tenant].expiry.is_empty());
     }
 
     #[test]

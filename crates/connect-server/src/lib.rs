@@ -63,15 +63,31 @@ pub fn start(config: Config) -> anyhow::Result<HttpServer<ServerContext>> {
     start_with_store(config, store)
 }
 
+/// How often expired idempotency keys are swept, beside the sweeping done on every use.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Starts a server over the given store (another backend, or a wrapper that injects faults).
+/// Must be called within a tokio runtime.
 pub fn start_with_store(
     config: Config,
     store: Arc<dyn Store>,
 ) -> anyhow::Result<HttpServer<ServerContext>> {
+    let idempotency = IdempotencyKeys::new(config.clock);
+    // The sweep holds the table weakly: it ends with the server.
+    let table = Arc::downgrade(&idempotency);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            let Some(table) = table.upgrade() else { break };
+            table.sweep();
+        }
+    });
     let context = ServerContext {
         store,
         keys: config.keys,
-        idempotency: IdempotencyKeys::new(config.clock),
+        idempotency,
     };
     let dropshot = ConfigDropshot {
         bind_address: config.bind,

@@ -18,8 +18,9 @@ struct Cli {
     bind: SocketAddr,
     /// An API key and its tenant, as TENANT=KEY; repeat for several. Without any (here or in
     /// CONNECT_API_KEYS), a `dev` tenant gets a random key, printed at startup.
-    #[arg(long = "api-key", value_name = "TENANT=KEY", value_parser = parse_key)]
-    api_keys: Vec<(String, String)>,
+    /// (Parsed after clap, so that a malformed value, which may be a key, is never echoed.)
+    #[arg(long = "api-key", value_name = "TENANT=KEY")]
+    api_keys: Vec<String>,
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Terminal)]
     log_format: LogFormat,
@@ -36,11 +37,20 @@ fn parse_level(text: &str) -> Result<slog::Level, String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut keys = cli.api_keys.clone();
+    let mut keys = Vec::new();
+    for item in &cli.api_keys {
+        // The message must not repeat the value: it may be a key typed without its tenant.
+        keys.push(
+            parse_key(item)
+                .map_err(|error| anyhow::anyhow!("--api-key: {error} (value not shown)"))?,
+        );
+    }
     if let Ok(list) = std::env::var("CONNECT_API_KEYS") {
         for item in list.split(',').filter(|item| !item.trim().is_empty()) {
             keys.push(
-                parse_key(item).map_err(|error| anyhow::anyhow!("CONNECT_API_KEYS: {error}"))?,
+                parse_key(item).map_err(|error| {
+                    anyhow::anyhow!("CONNECT_API_KEYS: {error} (value not shown)")
+                })?,
             );
         }
     }
@@ -65,6 +75,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let log = root_logger(cli.log_format, cli.log_level);
     let keys = ApiKeys::new(keys);
+    if let Some((first, second)) = keys.shared_key() {
+        bail!(
+            "tenants `{first}` and `{second}` are configured with the same API key: give each its own"
+        );
+    }
     let tenants: Vec<String> = keys.tenants().map(ToString::to_string).collect();
     let server = connect_server::start(connect_server::Config {
         bind: cli.bind,

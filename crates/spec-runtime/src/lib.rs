@@ -17,7 +17,7 @@ mod schema;
 pub use body::read_json_body;
 pub use params::{FromParam, ParamLocation, ParamReader, ParamSet, Params};
 pub use rejection::{Detail, Rejection};
-pub use schema::{compile_validator, param_schema, validate};
+pub use schema::{MAX_DETAILS, compile_validator, param_schema, validate};
 
 /// Re-exported so that generated code names one path for these crates.
 pub use {dropshot, jsonschema, schemars, serde_json};

@@ -43,6 +43,12 @@ impl Rejection {
     pub fn validation(details: Vec<Detail>) -> Self {
         let message = match details.as_slice() {
             [one] => format!("invalid request: {}: {}", one.property, one.message),
+            many if many.len() >= crate::schema::MAX_DETAILS => {
+                format!(
+                    "invalid request: {} or more properties are invalid; the first are listed",
+                    many.len()
+                )
+            }
             many => format!("invalid request: {} properties are invalid", many.len()),
         };
         Self {

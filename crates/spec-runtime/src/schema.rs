@@ -21,45 +21,70 @@ pub fn compile_validator(schema: &str, definitions: &str) -> jsonschema::Validat
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft4)
         .should_validate_formats(true)
+        // Draft 4 predates the `uuid` format, which OpenAPI documents use freely.
+        .with_format("uuid", is_uuid)
         .build(&schema)
         .expect("generated schema compiles")
+}
+
+/// The hyphenated form RFC 4122 gives (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, any case).
+fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.char_indices().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == '-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// Validates `instance` and returns one [`Detail`] per bad property, pointers prefixed with
 /// `prefix` (empty for bodies, `query/limit` style for parameters).
 pub fn validate(validator: &jsonschema::Validator, instance: &Value, prefix: &str) -> Vec<Detail> {
     let mut details: Vec<Detail> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    // Errors are produced lazily: stopping at the cap bounds the work a hostile body can cause
+    // (this runs before the handler has authenticated the caller).
     for error in validator.iter_errors(instance) {
         let path = error.instance_path().to_string();
-        let (property, message) = match error.kind() {
+        let code = error.kind().keyword().to_string();
+        let found: Vec<(String, String)> = match error.kind() {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                (
+                vec![(
                     format!("{path}/{}", escape(name)),
                     "is required".to_string(),
-                )
+                )]
             }
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let name = unexpected.first().map(String::as_str).unwrap_or_default();
-                (
-                    format!("{path}/{}", escape(name)),
-                    "is not a known property".to_string(),
-                )
-            }
-            _ => (path, error.masked().to_string()),
+            ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+                .iter()
+                .map(|name| {
+                    (
+                        format!("{path}/{}", escape(name)),
+                        "is not a known property".to_string(),
+                    )
+                })
+                .collect(),
+            _ => vec![(path, error.masked().to_string())],
         };
-        let property = format!("{prefix}{property}");
-        // One entry per property: the first failing keyword is enough to act on.
-        if !details.iter().any(|d| d.property == property) {
-            details.push(Detail {
-                property,
-                code: error.kind().keyword().to_string(),
-                message,
-            });
+        for (property, message) in found {
+            let property = format!("{prefix}{property}");
+            // One entry per property: the first failing keyword is enough to act on.
+            if seen.insert(property.clone()) {
+                details.push(Detail {
+                    property,
+                    code: code.clone(),
+                    message,
+                });
+            }
+            if details.len() == MAX_DETAILS {
+                return details;
+            }
         }
     }
     details
 }
+
+/// The most details one rejection lists; a request with more problems hears of the first ones.
+pub const MAX_DETAILS: usize = 100;
 
 fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
@@ -101,5 +126,35 @@ fn merge(schema: &mut Value, constraints: &str) {
     let object = schema.as_object_mut().expect("object schema");
     for (key, value) in extra {
         object.insert(key, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_checked_even_in_draft_4() {
+        assert!(is_uuid("3f0c6a2e-8b1d-4c5e-9a7f-2d4b6e8c0a13"));
+        assert!(is_uuid("3F0C6A2E-8B1D-4C5E-9A7F-2D4B6E8C0A13"));
+        assert!(!is_uuid("3f0c6a2e8b1d4c5e9a7f2d4b6e8c0a13"));
+        assert!(!is_uuid("3f0c6a2e-8b1d-4c5e-9a7f-2d4b6e8c0a1g"));
+        let validator = compile_validator(r#"{"type":"string","format":"uuid"}"#, "{}");
+        let details = validate(&validator, &serde_json::json!("nope"), "");
+        assert_eq!(details.len(), 1);
+        assert_eq!(details[0].code, "format");
+    }
+
+    #[test]
+    fn details_stop_at_the_cap_and_name_each_unknown_property() {
+        let validator = compile_validator(
+            r#"{"type":"object","additionalProperties":false,"properties":{"ids":{"type":"array","items":{"type":"integer"}}}}"#,
+            "{}",
+        );
+        let many = serde_json::json!({"ids": vec!["x"; 500]});
+        assert_eq!(validate(&validator, &many, "").len(), MAX_DETAILS);
+        let unknown = validate(&validator, &serde_json::json!({"a": 1, "b": 2}), "");
+        let properties: Vec<&str> = unknown.iter().map(|d| d.property.as_str()).collect();
+        assert_eq!(properties, ["/a", "/b"]);
     }
 }

@@ -7,7 +7,7 @@
 //! by customer walks the link index instead of the users.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -198,7 +198,7 @@ struct TenantData {
 /// The in-memory [`Store`].
 pub struct InMemoryStore {
     clock: Arc<dyn Clock>,
-    tenants: RwLock<HashMap<Tenant, Arc<Mutex<TenantData>>>>,
+    tenants: RwLock<HashMap<Tenant, Arc<RwLock<TenantData>>>>,
 }
 
 impl InMemoryStore {
@@ -209,24 +209,41 @@ impl InMemoryStore {
         }
     }
 
-    fn tenant(&self, tenant: &Tenant) -> Arc<Mutex<TenantData>> {
-        if let Some(data) = self.tenants.read().expect("tenants lock").get(tenant) {
+    fn tenant(&self, tenant: &Tenant) -> Arc<RwLock<TenantData>> {
+        // A panic while a lock was held leaves the data as the last completed step left it
+        // (every operation checks before it changes anything), so a poisoned lock is taken over
+        // rather than turned into a tenant that fails forever.
+        if let Some(data) = self
+            .tenants
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(tenant)
+        {
             return data.clone();
         }
         self.tenants
             .write()
-            .expect("tenants lock")
+            .unwrap_or_else(PoisonError::into_inner)
             .entry(tenant.clone())
             .or_default()
             .clone()
     }
 
+    /// Runs a change with the tenant's data to itself.
     fn with<R>(&self, tenant: &Tenant, f: impl FnOnce(&mut TenantData, DateTime<Utc>) -> R) -> R {
         let data = self.tenant(tenant);
-        let mut data = data.lock().expect("tenant lock");
+        let mut data = data.write().unwrap_or_else(PoisonError::into_inner);
         // Read the clock under the lock, so creation order and `createdAt` agree.
         let now = self.clock.now();
         f(&mut data, now)
+    }
+
+    /// Runs a read beside other reads of the same tenant (a long filter scan holds up writes
+    /// only).
+    fn read<R>(&self, tenant: &Tenant, f: impl FnOnce(&TenantData) -> R) -> R {
+        let data = self.tenant(tenant);
+        let data = data.read().unwrap_or_else(PoisonError::into_inner);
+        f(&data)
     }
 }
 
@@ -448,7 +465,7 @@ impl Store for InMemoryStore {
         page: PageRequest,
     ) -> Result<Page<types::User>, StoreError> {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
-        Ok(self.with(tenant, |data, _| {
+        Ok(self.read(tenant, |data| {
             if filter.customer_ids.is_empty() && needle.is_none() {
                 let items = data
                     .user_order
@@ -527,7 +544,7 @@ impl Store for InMemoryStore {
     }
 
     async fn get_user(&self, tenant: &Tenant, key: &UserKey) -> Result<types::User, StoreError> {
-        self.with(tenant, |data, _| {
+        self.read(tenant, |data| {
             let id = match key {
                 UserKey::Id(id) => Some(*id),
                 UserKey::ReferenceId(reference) => data.users_by_reference.get(reference).copied(),
@@ -594,7 +611,7 @@ impl Store for InMemoryStore {
         msisdn: Option<&str>,
     ) -> Result<bool, StoreError> {
         let email = email.map(str::to_lowercase);
-        Ok(self.with(tenant, |data, _| {
+        Ok(self.read(tenant, |data| {
             email.is_some_and(|e| data.emails.contains_key(&e))
                 || msisdn.is_some_and(|m| data.msisdns.contains_key(m))
         }))
@@ -607,7 +624,7 @@ impl Store for InMemoryStore {
         page: PageRequest,
     ) -> Result<Page<types::Customer>, StoreError> {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
-        Ok(self.with(tenant, |data, _| {
+        Ok(self.read(tenant, |data| {
             static EMPTY: Order = Order {
                 keys: Vec::new(),
                 search: Vec::new(),
@@ -719,7 +736,7 @@ impl Store for InMemoryStore {
     }
 
     async fn get_customer(&self, tenant: &Tenant, id: Uuid) -> Result<types::Customer, StoreError> {
-        self.with(tenant, |data, _| Ok(data.customer(data.customer_row(id)?)))
+        self.read(tenant, |data| Ok(data.customer(data.customer_row(id)?)))
     }
 
     async fn update_customer(

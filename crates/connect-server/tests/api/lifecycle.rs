@@ -36,16 +36,28 @@ fn a_public_bind_without_configured_keys_is_refused() {
 }
 
 #[test]
-fn a_bad_key_flag_is_refused_before_anything_starts() {
+fn a_bad_key_flag_is_refused_without_repeating_the_value() {
     let output = Command::new(BINARY)
-        .args(["--api-key", "no-equals-sign"])
+        .args(["--api-key", "s3cret-without-tenant"])
         .output()
         .unwrap();
     assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("TENANT=KEY"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "the value was echoed: {stderr}");
+}
+
+#[test]
+fn two_tenants_with_one_key_are_refused() {
+    let output = Command::new(BINARY)
+        .env("CONNECT_API_KEYS", "a=same-key,b=same-key")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .contains("TENANT=KEY")
+        stderr.contains("tenants `a` and `b` are configured with the same API key"),
+        "{stderr}"
     );
 }
 

@@ -498,3 +498,28 @@ async fn nothing_malformed_gets_a_server_error() {
     // And the server is still up, with what it had.
     assert_eq!(server.user_total().await, 1);
 }
+
+#[tokio::test]
+async fn a_body_with_thousands_of_problems_is_cheap_and_lists_the_first_hundred() {
+    let server = start();
+    let ids: Vec<String> = (0..30_000).map(|i| format!("x{i}")).collect();
+    let body = json!({"name": "Acme", "customerType": "BUSINESS", "userIds": ids, "bogus1": 1, "bogus2": 2});
+    // Without a key, nothing is said about the body.
+    let anonymous = server
+        .send(Method::POST, "/customers", None, &[], Some(body.clone()))
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    let reply = server.post("/customers", body).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.properties().len(), spec_runtime::MAX_DETAILS);
+    assert!(
+        reply.body["message"].as_str().unwrap().contains("or more"),
+        "{}",
+        reply.body["message"]
+    );
+    // Every unknown property is named, not just the first.
+    let unknown = server
+        .post("/users", json!({"name": "A", "x": 1, "y": 2}))
+        .await;
+    assert_eq!(unknown.properties(), ["/x", "/y"]);
+}
