@@ -8,6 +8,11 @@
 //! yielded before it is never yielded, so a page that shifted (two objects with the same
 //! `createdAt`) cannot produce a duplicate.
 //!
+//! That holds while the set of matches holds still. With a text `filter` or `customerId`, a
+//! change made during the walk (a rename, a link added or removed) can move an older object into
+//! or out of the matches and shift the pages: still no duplicate, but an object that changed
+//! under the stream may be missed.
+//!
 //! Each page is fetched through the stream's [`RetryPolicy`] (reads carry no idempotency key).
 //! The first error ends the stream, after being yielded.
 
