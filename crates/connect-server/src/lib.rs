@@ -25,8 +25,9 @@ use crate::store::Store;
 
 /// The largest request body accepted. The largest valid request is a `createCustomer` with
 /// every field at its bound: 50 metadata entries of 64 + 512 characters, two addresses, 100
-/// user ids and 1,000 characters of shipping instructions, about 36,000 characters. At up to
-/// 6 bytes per character once JSON-escaped, that is under 220 KiB.
+/// user ids and 1,000 characters of shipping instructions. With every character one that JSON
+/// escapes to 6 bytes it is about 185 KiB (the test
+/// `a_body_over_the_limit_is_payload_too_large_and_the_largest_valid_request_fits` builds it).
 pub const REQUEST_BODY_MAX_BYTES: usize = 256 * 1024;
 
 /// The source spec, served at `GET /openapi.yaml`.
