@@ -7,7 +7,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use serde_json::{Map, Value};
 
-use crate::model::{Api, Location, Operation, Param, ParamType};
+use crate::model::{self, Api, Location, Operation, Param, ParamType};
 use crate::{Settings, Spec, SpecError, json_schema};
 
 /// Schema keywords that the Rust type already states, or that do not constrain a value.
@@ -489,12 +489,9 @@ fn doc_attr(text: Option<&str>) -> TokenStream {
     }
 }
 
+/// The struct field of a parameter or response header.
 fn field_ident(name: &str) -> Ident {
-    let snake = name.to_snake_case();
-    match syn::parse_str::<Ident>(&snake) {
-        Ok(ident) => ident,
-        Err(_) => Ident::new_raw(&snake, Span::call_site()),
-    }
+    model::field_ident(name).expect("model.rs refuses names that make no Rust field")
 }
 
 fn path_tokens(path: &str) -> TokenStream {

@@ -2,11 +2,12 @@
 //! caller would feel them.
 //!
 //! Requests: the new version must accept everything the old one accepted (no new required
-//! parameter or property, no tightened bound, no removed enum value, no removed property where
-//! unknown ones are refused). Responses: the new version must only say what the old one could
-//! (no removed or newly optional property, no new enum value, since generated clients decode
-//! enums strictly, no new `nullable`, no changed success status). Operations are matched by
-//! `operationId`.
+//! parameter, property or body, no tightened bound, no removed enum value, no removed property
+//! where unknown ones are refused). Responses: the new version must only say what the old one
+//! could (no removed or newly optional property, no new enum value, no loosened or removed
+//! bound, no changed or removed `pattern` or `format`, since generated clients check all of
+//! these when they decode; no new `nullable`, no changed success status). Operations are
+//! matched by `operationId`; a path item's `parameters` apply to each of its operations.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -42,14 +43,14 @@ pub fn breaking_changes(old: &Value, new: &Value) -> Vec<Change> {
     let old_ops = operations(old);
     let new_ops = operations(new);
     let mut out = Vec::new();
-    for (id, (old_path, old_method, old_op)) in &old_ops {
+    for (id, (old_path, old_method, old_item, old_op)) in &old_ops {
         let mut diff = Diff {
             out: &mut out,
             operation: id.clone(),
             old,
             new,
         };
-        let Some((path, method, op)) = new_ops
+        let Some((path, method, item, op)) = new_ops
             .iter()
             .find(|(new_id, _)| new_id == id)
             .map(|(_, v)| v)
@@ -71,9 +72,16 @@ pub fn breaking_changes(old: &Value, new: &Value) -> Vec<Change> {
                 ),
             );
         }
-        diff.parameters(old_op, op, &at);
+        diff.parameters((old_path, old_item, old_op), (path, item, op), &at);
         if let (Some(a), Some(b)) = (old_op.get("requestBody"), op.get("requestBody")) {
             let (a, b) = (resolve(old, a), resolve(new, b));
+            let required = |body: &Value| body.get("required") == Some(&Value::Bool(true));
+            if required(b) && !required(a) {
+                diff.push(
+                    &format!("{at}/requestBody/required"),
+                    "the request body is now required".into(),
+                );
+            }
             diff.request(
                 schema_of(a),
                 schema_of(b),
@@ -94,7 +102,8 @@ pub fn breaking_changes(old: &Value, new: &Value) -> Vec<Change> {
     out
 }
 
-type Operations<'v> = Vec<(String, (String, &'static str, &'v Value))>;
+/// By `operationId`: the path, the method, the path item and the operation.
+type Operations<'v> = Vec<(String, (String, &'static str, &'v Value, &'v Value))>;
 
 fn operations(doc: &Value) -> Operations<'_> {
     let mut out = Vec::new();
@@ -111,7 +120,7 @@ fn operations(doc: &Value) -> Operations<'_> {
                     .and_then(Value::as_str)
                     .unwrap_or(path)
                     .to_string();
-                out.push((id, (path.clone(), method, op)));
+                out.push((id, (path.clone(), method, item, op)));
             }
         }
     }
@@ -184,15 +193,8 @@ impl Diff<'_> {
         });
     }
 
-    fn parameters(&mut self, old_op: &Value, op: &Value, at: &str) {
-        let list = |doc: &Value, op: &Value| -> Vec<Value> {
-            op.get("parameters")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|p| resolve(doc, p).clone())
-                .collect()
-        };
+    /// `old` and `new` are each the path, the path item and the operation.
+    fn parameters(&mut self, old: (&str, &Value, &Value), new: (&str, &Value, &Value), at: &str) {
         let key = |p: &Value| {
             format!(
                 "{}/{}",
@@ -200,21 +202,34 @@ impl Diff<'_> {
                 p["name"].as_str().unwrap_or_default()
             )
         };
-        let (old_params, new_params) = (list(self.old, old_op), list(self.new, op));
-        for (index, param) in new_params.iter().enumerate() {
-            let pointer = format!("{at}/parameters/{index}");
+        // The path item's parameters, then the operation's, which override those of the same
+        // location and name; each with its pointer.
+        let list = |doc: &Value, (path, item, op): (&str, &Value, &Value)| {
+            let mut out: Vec<(Value, String)> = Vec::new();
+            for (node, pointer) in [
+                (item, format!("/paths/{}/parameters", escape(path))),
+                (op, format!("{at}/parameters")),
+            ] {
+                let params = node.get("parameters").and_then(Value::as_array);
+                for (index, param) in params.into_iter().flatten().enumerate() {
+                    let param = resolve(doc, param).clone();
+                    out.retain(|(p, _)| key(p) != key(&param));
+                    out.push((param, format!("{pointer}/{index}")));
+                }
+            }
+            out
+        };
+        let (old_params, new_params) = (list(self.old, old), list(self.new, new));
+        for (param, pointer) in &new_params {
             let required = param.get("required") == Some(&Value::Bool(true));
-            match old_params.iter().find(|p| key(p) == key(param)) {
+            match old_params.iter().find(|(p, _)| key(p) == key(param)) {
                 None if required => {
-                    self.push(&pointer, format!("new required parameter {}", key(param)))
+                    self.push(pointer, format!("new required parameter {}", key(param)))
                 }
                 None => {}
-                Some(before) => {
+                Some((before, _)) => {
                     if required && before.get("required") != Some(&Value::Bool(true)) {
-                        self.push(
-                            &pointer,
-                            format!("parameter {} is now required", key(param)),
-                        );
+                        self.push(pointer, format!("parameter {} is now required", key(param)));
                     }
                     let (a, b) = (
                         before.get("schema").unwrap_or(&Value::Null),
@@ -224,8 +239,8 @@ impl Diff<'_> {
                 }
             }
         }
-        for param in &old_params {
-            if !new_params.iter().any(|p| key(p) == key(param)) {
+        for (param, _) in &old_params {
+            if !new_params.iter().any(|(p, _)| key(p) == key(param)) {
                 self.push(at, format!("parameter {} was removed", key(param)));
             }
         }
@@ -284,47 +299,95 @@ impl Diff<'_> {
             return;
         }
         let request = direction == Direction::Request;
-        // Bounds: a request bound may only loosen; a response's is the server's business.
-        if request {
-            for (keyword, tighter) in [
-                ("maxLength", true),
-                ("maxItems", true),
-                ("maxProperties", true),
-                ("maximum", true),
-                ("minLength", false),
-                ("minItems", false),
-                ("minProperties", false),
-                ("minimum", false),
-            ] {
-                let (x, y) = (
-                    a.get(keyword).and_then(Value::as_f64),
-                    b.get(keyword).and_then(Value::as_f64),
-                );
-                let tightened = match (x, y) {
-                    (None, Some(_)) => true,
-                    (Some(x), Some(y)) => {
-                        if tighter {
-                            y < x
-                        } else {
-                            y > x
-                        }
-                    }
-                    _ => false,
-                };
-                if tightened {
-                    self.push(
-                        &format!("{pointer}/{keyword}"),
-                        format!("`{keyword}` tightened from {} to {}", show(x), show(y)),
-                    );
-                }
+        // Bounds: a request's may only loosen, or a value the old version accepted is refused;
+        // a response's may only tighten, or generated clients, which check the bounds they
+        // know when they decode, refuse a value the new version sends.
+        for (keyword, upper) in [
+            ("maxLength", true),
+            ("maxItems", true),
+            ("maxProperties", true),
+            ("maximum", true),
+            ("minLength", false),
+            ("minItems", false),
+            ("minProperties", false),
+            ("minimum", false),
+        ] {
+            // What typify builds into the types it generates: string newtypes check the
+            // lengths (and `pattern`), integer bounds choose the Rust type (`minimum: 1` makes
+            // a `NonZeroU64`), `format` chooses `Uuid` or `DateTime`. `maxItems` is counted
+            // too, conservatively: typify 0.8 enforces it only for fixed-size arrays.
+            let checked_by_clients = matches!(
+                keyword,
+                "maxLength" | "minLength" | "maximum" | "minimum" | "maxItems"
+            );
+            if !request && !checked_by_clients {
+                continue;
             }
-            for keyword in ["pattern", "format"] {
-                if b.get(keyword).is_some() && a.get(keyword) != b.get(keyword) {
-                    self.push(
-                        &format!("{pointer}/{keyword}"),
-                        format!("`{keyword}` changed to {}", b[keyword]),
-                    );
+            let (x, y) = (
+                a.get(keyword).and_then(Value::as_f64),
+                b.get(keyword).and_then(Value::as_f64),
+            );
+            let tightened = match (x, y) {
+                (None, Some(_)) => true,
+                (Some(x), Some(y)) => {
+                    if upper {
+                        y < x
+                    } else {
+                        y > x
+                    }
                 }
+                _ => false,
+            };
+            let loosened = match (x, y) {
+                (Some(_), None) => true,
+                (Some(x), Some(y)) => {
+                    if upper {
+                        y > x
+                    } else {
+                        y < x
+                    }
+                }
+                _ => false,
+            };
+            if request && tightened {
+                self.push(
+                    &format!("{pointer}/{keyword}"),
+                    format!("`{keyword}` tightened from {} to {}", show(x), show(y)),
+                );
+            }
+            if !request && loosened {
+                self.push(
+                    &format!("{pointer}/{keyword}"),
+                    format!(
+                        "`{keyword}` loosened from {} to {}; generated clients check it when \
+                         they decode",
+                        show(x),
+                        show(y)
+                    ),
+                );
+            }
+        }
+        for keyword in ["pattern", "format"] {
+            let (x, y) = (a.get(keyword), b.get(keyword));
+            if x == y {
+                continue;
+            }
+            // A new pattern or format refuses values in a request; a changed or removed one
+            // lets a response say what generated clients refuse.
+            match (x, y) {
+                (_, Some(y)) if request => self.push(
+                    &format!("{pointer}/{keyword}"),
+                    format!("`{keyword}` changed to {y}"),
+                ),
+                (Some(x), y) if !request => self.push(
+                    &format!("{pointer}/{keyword}"),
+                    format!(
+                        "`{keyword}` changed from {x} to {}; generated clients check it when \
+                         they decode",
+                        y.map_or("none".to_string(), ToString::to_string)
+                    ),
+                ),
+                _ => {}
             }
         }
         let (a_enum, b_enum) = (
@@ -528,5 +591,150 @@ mod tests {
         let mut removed = base();
         removed["paths"]["/things"]["post"]["operationId"] = json!("makeThing");
         assert_eq!(messages(&removed), ["the operation was removed"]);
+    }
+
+    #[test]
+    fn loosened_or_removed_response_bounds_are_breaking() {
+        let mut base = base();
+        let thing = &mut base["components"]["schemas"]["Thing"];
+        thing["properties"]["name"] = json!({"type": "string", "minLength": 1, "maxLength": 10,
+            "pattern": "^[a-z]+$"});
+        thing["properties"]["id"] = json!({"type": "string", "format": "uuid"});
+        thing["properties"]["count"] = json!({"type": "integer", "minimum": 0, "maximum": 100});
+        thing["properties"]["tags"] = json!({"type": "array", "maxItems": 5,
+            "items": {"type": "string"}});
+
+        // Tightened and added bounds say less than before: not breaking.
+        let mut tightened = base.clone();
+        let thing = &mut tightened["components"]["schemas"]["Thing"];
+        thing["properties"]["name"]["maxLength"] = json!(5);
+        thing["properties"]["name"]["minLength"] = json!(2);
+        thing["properties"]["count"]["maximum"] = json!(50);
+        thing["properties"]["count"]["minimum"] = json!(1);
+        thing["properties"]["tags"]["maxItems"] = json!(3);
+        thing["properties"]["tags"]["items"]["maxLength"] = json!(8);
+        assert_eq!(
+            breaking_changes(&base, &tightened),
+            Vec::<Change>::new(),
+            "tightened response bounds"
+        );
+
+        let mut loosened = base.clone();
+        let thing = &mut loosened["components"]["schemas"]["Thing"];
+        thing["properties"]["name"]["maxLength"] = json!(20);
+        thing["properties"]["name"]["pattern"] = json!("^[a-z0-9]+$");
+        thing["properties"]["name"]
+            .as_object_mut()
+            .unwrap()
+            .remove("minLength");
+        thing["properties"]["id"]
+            .as_object_mut()
+            .unwrap()
+            .remove("format");
+        thing["properties"]["count"]["minimum"] = json!(-1);
+        thing["properties"]["count"]
+            .as_object_mut()
+            .unwrap()
+            .remove("maximum");
+        thing["properties"]["tags"]["maxItems"] = json!(10);
+        let found = breaking_changes(&base, &loosened);
+        let messages: Vec<&str> = found.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`format` changed from \"uuid\" to none; generated clients check it when they decode",
+                "`maxLength` loosened from 10 to 20; generated clients check it when they decode",
+                "`minLength` loosened from 1 to none; generated clients check it when they decode",
+                "`pattern` changed from \"^[a-z]+$\" to \"^[a-z0-9]+$\"; generated clients check it when they decode",
+                "`maximum` loosened from 100 to none; generated clients check it when they decode",
+                "`minimum` loosened from 0 to -1; generated clients check it when they decode",
+                "`maxItems` loosened from 5 to 10; generated clients check it when they decode",
+            ]
+        );
+        let schema = "/paths/~1things/post/responses/201/content/application~1json/schema";
+        assert_eq!(
+            found[1].pointer,
+            format!("{schema}/properties/name/maxLength")
+        );
+    }
+
+    #[test]
+    fn path_item_parameters_are_compared() {
+        let with_shared = |shared: Value| {
+            let mut doc = base();
+            doc["paths"]["/things"]["parameters"] = shared;
+            doc
+        };
+        let old = with_shared(json!([
+            {"in": "header", "name": "X-Tenant", "schema": {"type": "string", "maxLength": 64}},
+            {"in": "query", "name": "verbose", "schema": {"type": "boolean"}}
+        ]));
+        // A path-item parameter tightened and made required; one removed (but redeclared by the
+        // operation, which overrides it, so nothing is lost).
+        let mut new = with_shared(json!([
+            {"in": "header", "name": "X-Tenant", "required": true,
+             "schema": {"type": "string", "maxLength": 32}}
+        ]));
+        new["paths"]["/things"]["post"]["parameters"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"in": "query", "name": "verbose", "schema": {"type": "boolean"}}));
+        let found = breaking_changes(&old, &new);
+        let messages: Vec<&str> = found.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "parameter header/X-Tenant is now required",
+                "`maxLength` tightened from 64 to 32",
+            ]
+        );
+        assert_eq!(found[0].pointer, "/paths/~1things/parameters/0");
+
+        // Removing the path item's parameters removes them from the operation.
+        let removed: Vec<String> = breaking_changes(&old, &base())
+            .iter()
+            .map(|c| c.message.clone())
+            .collect();
+        assert!(
+            removed.contains(&"parameter header/X-Tenant was removed".to_string()),
+            "{removed:?}"
+        );
+
+        // An operation's parameter overrides the path item's of the same location and name.
+        let mut overridden = old.clone();
+        overridden["paths"]["/things"]["post"]["parameters"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"in": "header", "name": "X-Tenant", "required": true,
+                         "schema": {"type": "string"}}));
+        let found = breaking_changes(&old, &overridden);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].message,
+            "parameter header/X-Tenant is now required"
+        );
+        assert_eq!(found[0].pointer, "/paths/~1things/post/parameters/1");
+    }
+
+    #[test]
+    fn an_optional_request_body_made_required_is_breaking() {
+        let mut old = base();
+        old["paths"]["/things"]["post"]["requestBody"]["required"] = json!(false);
+        let mut absent = base();
+        absent["paths"]["/things"]["post"]["requestBody"]
+            .as_object_mut()
+            .unwrap()
+            .remove("required");
+        for old in [old, absent] {
+            let found = breaking_changes(&old, &base());
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].message, "the request body is now required");
+            assert_eq!(
+                found[0].pointer,
+                "/paths/~1things/post/requestBody/required"
+            );
+            // The other way round is compatible.
+            assert!(breaking_changes(&base(), &old).is_empty());
+        }
     }
 }

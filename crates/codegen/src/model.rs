@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use heck::ToSnakeCase;
+use heck::{ToSnakeCase, ToUpperCamelCase};
+use proc_macro2::Ident;
 use serde_json::Value;
 
 use crate::pointer::Pointer;
@@ -65,6 +66,8 @@ pub struct Param {
     pub ty: ParamType,
     /// The parameter's schema as written (after resolving the parameter's own `$ref`).
     pub schema: Value,
+    /// The parameter node, after resolving its `$ref`.
+    pub pointer: String,
 }
 
 /// The Rust type a parameter parses into.
@@ -243,6 +246,16 @@ impl Ctx<'_> {
                     .pointer(&format!("/components/schemas/{name}"))
                     .is_some() =>
             {
+                // The generated trait names the type as typify does, in UpperCamelCase.
+                let type_name = name.to_upper_camel_case();
+                if !is_plain_ident(&type_name) {
+                    return Err(self.unsupported(
+                        &Pointer::parse(reference.unwrap_or_default()),
+                        format!("schema `{name}` does not make a Rust type name (`{type_name}`)"),
+                        "start the schema's name with a letter (PascalCase, e.g. `TwoFactorCode`): \
+                         it becomes a Rust type",
+                    ));
+                }
                 Ok(name.to_string())
             }
             Some(_) => Err(self.invalid(
@@ -421,6 +434,19 @@ impl Ctx<'_> {
                  on the server trait and on the client",
             ));
         };
+        let fn_name = id.to_snake_case();
+        // The method is named `fn_name`; the parameter structs start with the UpperCamelCase.
+        if !is_plain_ident(&fn_name) || !is_plain_ident(&id.to_upper_camel_case()) {
+            return Err(self.unsupported(
+                &pointer.join("operationId"),
+                format!(
+                    "operationId `{id}` does not make a Rust method name ({})",
+                    snake_case_shown(id)
+                ),
+                "start the operationId with a letter and keep its snake_case clear of Rust \
+                 keywords: it becomes the method name on the server trait and on the client",
+            ));
+        }
         if op.get("callbacks").is_some() {
             return Err(self.unsupported(
                 &pointer.join("callbacks"),
@@ -473,6 +499,27 @@ impl Ctx<'_> {
             params.retain(|p| !(p.name == param.name && p.location == param.location));
             params.push(param);
         }
+        // The parameters of one location are the fields of one struct.
+        for (index, param) in params.iter().enumerate() {
+            let field = field_ident(&param.name).map(|f| f.to_string());
+            if let Some(other) = params[..index].iter().find(|other| {
+                other.location == param.location
+                    && field_ident(&other.name).map(|f| f.to_string()) == field
+            }) {
+                return Err(self.unsupported(
+                    &Pointer::parse(&param.pointer).join("name"),
+                    format!(
+                        "{} parameters `{}` and `{}` both become the Rust field `{}`",
+                        param.location.as_str(),
+                        other.name,
+                        param.name,
+                        field.unwrap_or_default()
+                    ),
+                    "rename one of them: the parameters of one location are fields of one struct, \
+                     named by the snake_case of the parameter name",
+                ));
+            }
+        }
         for segment in path
             .split('/')
             .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
@@ -510,7 +557,7 @@ impl Ctx<'_> {
         }
         Ok(Operation {
             id: id.to_string(),
-            fn_name: id.to_snake_case(),
+            fn_name,
             method: method.to_uppercase(),
             path: path.to_string(),
             summary: text("summary"),
@@ -548,6 +595,18 @@ impl Ctx<'_> {
                 ));
             }
         };
+        if field_ident(&name).is_none() {
+            return Err(self.unsupported(
+                &pointer.join("name"),
+                format!(
+                    "{} parameter `{name}` does not make a Rust field name ({})",
+                    location.as_str(),
+                    snake_case_shown(&name)
+                ),
+                "give the parameter a name whose snake_case starts with a letter and is not \
+                 `self`, `super` or `crate`: it becomes a field of the operation's parameter struct",
+            ));
+        }
         if param.get("content").is_some() {
             return Err(self.unsupported(
                 &pointer.join("content"),
@@ -568,7 +627,18 @@ impl Ctx<'_> {
                 format!("path parameter `{name}` must be `required: true`"),
             ));
         }
-        let ty = self.param_type(schema, &pointer.join("schema"), location)?;
+        let schema_pointer = pointer.join("schema");
+        let ty = self.param_type(schema, &schema_pointer, location)?;
+        // The generated code parses the default when the parameter is absent, so a default of
+        // the wrong shape would fail every such request.
+        if let Some(default) = schema.get("default")
+            && let Some(problem) = self.default_problem(default, schema, &ty)
+        {
+            return Err(self.invalid(
+                &schema_pointer.join("default"),
+                format!("the default {default} of parameter `{name}` {problem}"),
+            ));
+        }
         if let ParamType::Array(_) = ty {
             let style = param.get("style").and_then(Value::as_str).unwrap_or("form");
             let explode = param
@@ -593,7 +663,95 @@ impl Ctx<'_> {
                 .map(str::to_string),
             ty,
             schema: schema.clone(),
+            pointer: pointer.as_str().to_string(),
         })
+    }
+
+    /// Why `value` cannot be a value of a parameter with schema `schema` parsed as `ty`, if it
+    /// cannot: the JSON type the Rust type parses, and the schema's `enum` and bounds (not its
+    /// `pattern`, which would take a regex engine).
+    fn default_problem(&self, value: &Value, schema: &Value, ty: &ParamType) -> Option<String> {
+        // A `$ref`'d enum: its values are in the component. Bad references were refused by
+        // `param_type`.
+        let schema = self
+            .resolve(schema, &Pointer::root())
+            .map_or(schema, |(schema, _)| schema);
+        let shape = match ty {
+            ParamType::String | ParamType::Named(_) => (!value.is_string()).then_some("a string"),
+            ParamType::Uuid => (!value.as_str().is_some_and(is_uuid))
+                .then_some("a UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hexadecimal)"),
+            ParamType::DateTime => (!value.as_str().is_some_and(is_date_time))
+                .then_some("an RFC 3339 date-time (`2024-01-31T09:30:00Z`)"),
+            ParamType::Integer(width) => {
+                if value.is_u64() && !value.is_i64() {
+                    return Some(format!("does not fit the parameter's Rust type `{width}`"));
+                }
+                match value.as_i64() {
+                    Some(v) if *width == "i32" && i32::try_from(v).is_err() => {
+                        return Some(format!("does not fit the parameter's Rust type `{width}`"));
+                    }
+                    Some(_) => None,
+                    None => Some("an integer"),
+                }
+            }
+            ParamType::Number => (!value.is_number()).then_some("a number"),
+            ParamType::Boolean => (!value.is_boolean()).then_some("a boolean"),
+            ParamType::Array(item) => match value.as_array() {
+                None => Some("an array"),
+                Some(values) => {
+                    let items = schema.get("items").unwrap_or(&Value::Null);
+                    if let Some(problem) = values
+                        .iter()
+                        .find_map(|v| self.default_problem(v, items, item).map(|p| (v, p)))
+                    {
+                        return Some(format!("has an item {} that {}", problem.0, problem.1));
+                    }
+                    None
+                }
+            },
+        };
+        if let Some(shape) = shape {
+            return Some(format!("is not {shape}"));
+        }
+        if let Some(values) = schema.get("enum").and_then(Value::as_array)
+            && !values.contains(value)
+        {
+            return Some(format!(
+                "is not one of the enum values {}",
+                Value::Array(values.clone())
+            ));
+        }
+        let bound = |keyword: &str| schema.get(keyword).and_then(Value::as_f64);
+        let exclusive = |keyword: &str| schema.get(keyword) == Some(&Value::Bool(true));
+        if let Some(number) = value.as_f64() {
+            if let Some(minimum) = bound("minimum")
+                && (number < minimum || (number == minimum && exclusive("exclusiveMinimum")))
+            {
+                return Some(format!("is below the minimum {}", schema["minimum"]));
+            }
+            if let Some(maximum) = bound("maximum")
+                && (number > maximum || (number == maximum && exclusive("exclusiveMaximum")))
+            {
+                return Some(format!("is above the maximum {}", schema["maximum"]));
+            }
+        }
+        // JSON Schema counts characters (code points) and items.
+        let length = match value {
+            Value::String(text) => Some((text.chars().count(), "Length")),
+            Value::Array(items) => Some((items.len(), "Items")),
+            _ => None,
+        };
+        if let Some((length, unit)) = length {
+            let min = format!("min{unit}");
+            let max = format!("max{unit}");
+            if bound(&min).is_some_and(|min| (length as f64) < min) {
+                return Some(format!("is shorter than its `{min}` {}", schema[&min]));
+            }
+            if bound(&max).is_some_and(|max| (length as f64) > max) {
+                return Some(format!("is longer than its `{max}` {}", schema[&max]));
+            }
+        }
+        None
     }
 
     fn param_type(
@@ -783,10 +941,36 @@ impl Ctx<'_> {
                 ));
             }
         };
-        let mut headers = Vec::new();
+        let mut headers: Vec<ResponseHeader> = Vec::new();
         if let Some(map) = response.get("headers").and_then(Value::as_object) {
             for (name, header) in map {
                 let header_pointer = pointer.join("headers").join(name);
+                // The headers are the fields of one struct.
+                let hint = "rename the header: the success response's headers are fields of one \
+                            struct, named by the snake_case of the header name";
+                let Some(field) = field_ident(name) else {
+                    return Err(self.unsupported(
+                        &header_pointer,
+                        format!(
+                            "response header `{name}` does not make a Rust field name ({})",
+                            snake_case_shown(name)
+                        ),
+                        hint,
+                    ));
+                };
+                if let Some(other) = headers
+                    .iter()
+                    .find(|h| field_ident(&h.name).is_some_and(|f| f == field))
+                {
+                    return Err(self.unsupported(
+                        &header_pointer,
+                        format!(
+                            "response headers `{}` and `{name}` both become the Rust field `{field}`",
+                            other.name
+                        ),
+                        hint,
+                    ));
+                }
                 let (header, header_pointer) = self.resolve(header, &header_pointer)?;
                 if header.pointer("/schema/type").and_then(Value::as_str) != Some("string") {
                     return Err(self.unsupported(
@@ -836,5 +1020,170 @@ impl Ctx<'_> {
             ),
             "dropshot endpoints have one error type, so every 4xx/5xx shares the error schema",
         ))
+    }
+}
+
+/// Keywords of the 2024 edition that syn, which parses every edition, takes for identifiers.
+const KEYWORDS_2024: [&str; 1] = ["gen"];
+
+/// Whether `text` is a Rust identifier that is neither a keyword nor raw.
+pub(crate) fn is_plain_ident(text: &str) -> bool {
+    !KEYWORDS_2024.contains(&text)
+        && !text.starts_with("r#")
+        && syn::parse_str::<Ident>(text).is_ok()
+}
+
+/// The Rust field a parameter or header named `name` becomes: its snake_case, raw (`r#type`)
+/// when that is a keyword. `None` when no identifier spells it: an empty snake_case, one that
+/// starts with a digit, and `self`, `super`, `crate` and `_`, which cannot be raw.
+pub(crate) fn field_ident(name: &str) -> Option<Ident> {
+    let snake = name.to_snake_case();
+    if is_plain_ident(&snake) {
+        return syn::parse_str(&snake).ok();
+    }
+    syn::parse_str(&format!("r#{snake}")).ok()
+}
+
+/// The snake_case of `name` for a message: quoted, or said to be empty.
+fn snake_case_shown(name: &str) -> String {
+    match name.to_snake_case() {
+        snake if snake.is_empty() => "its snake_case is empty".to_string(),
+        snake => format!("`{snake}`"),
+    }
+}
+
+/// A UUID as `uuid` parses it (the hyphenated form only; it also reads others).
+fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// An RFC 3339 date-time that chrono parses (`2024-01-31T09:30:00.5+01:00`): strict, with
+/// the calendar checked and no leap second, so a subset of what chrono reads.
+fn is_date_time(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = bytes.get(range)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let at = |index: usize, expected: &[u8]| bytes.get(index).is_some_and(|b| expected.contains(b));
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        number(0..4),
+        number(5..7),
+        number(8..10),
+        number(11..13),
+        number(14..16),
+        number(17..19),
+    ) else {
+        return false;
+    };
+    let separators = at(4, b"-") && at(7, b"-") && at(10, b"Tt") && at(13, b":") && at(16, b":");
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !separators
+        || !(1..=12).contains(&month)
+        || !(1..=days).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return false;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if !(1..=9).contains(&digits) {
+            return false;
+        }
+        rest = &fraction[digits..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            [h1, h2, m1, m2].iter().all(|d| d.is_ascii_digit())
+                && (h1 - b'0') * 10 + (h2 - b'0') <= 23
+                && (m1 - b'0') * 10 + (m2 - b'0') <= 59
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_snake_case_and_raw_for_keywords() {
+        let field = |name: &str| field_ident(name).map(|f| f.to_string());
+        assert_eq!(field("userId").as_deref(), Some("user_id"));
+        assert_eq!(field("X-Request-Id").as_deref(), Some("x_request_id"));
+        assert_eq!(field("type").as_deref(), Some("r#type"));
+        assert_eq!(field("gen").as_deref(), Some("r#gen"));
+        for name in [
+            "self", "Self", "super", "crate", "_", "", "-", "2fa", "a\u{b2}",
+        ] {
+            assert_eq!(field(name), None, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn plain_idents_exclude_keywords_and_digits() {
+        assert!(is_plain_ident("list_users"));
+        for text in ["type", "gen", "self", "123list", "", "a b", "r#type"] {
+            assert!(!is_plain_ident(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn uuids_are_hyphenated_hex() {
+        assert!(is_uuid("0b6f5a8e-3c1d-4e2f-9a7b-1c2d3e4f5a6b"));
+        for text in [
+            "",
+            "abc",
+            "0b6f5a8e3c1d4e2f9a7b1c2d3e4f5a6b",
+            "0b6f5a8e-3c1d-4e2f-9a7b-1c2d3e4f5a6g",
+        ] {
+            assert!(!is_uuid(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn date_times_are_strict_rfc_3339() {
+        for text in [
+            "2024-01-31T09:30:00Z",
+            "2024-02-29T23:59:59.123456789+01:00",
+            "2000-02-29t00:00:00-23:59",
+        ] {
+            assert!(is_date_time(text), "{text:?}");
+        }
+        for text in [
+            "",
+            "2024-01-31",
+            "2023-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-31 09:30:00Z",
+            "2024-01-31T24:00:00Z",
+            "2024-01-31T09:30:60Z",
+            "2024-01-31T09:30:00",
+            "2024-01-31T09:30:00.Z",
+            "2024-01-31T09:30:00.1234567890Z",
+            "2024-01-31T09:30:00+24:00",
+            "2024-01-31T09:30:00+0100",
+            "２024-01-31T09:30:00Z",
+        ] {
+            assert!(!is_date_time(text), "{text:?}");
+        }
     }
 }

@@ -53,14 +53,17 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "integer and number formats",
-        "the Rust width (`uint64`, `int32`, ...) is the generator's choice, and schemars states \
-         `minimum: 0` for every unsigned type; other bounds are compared",
+        "the Rust width (`uint64`, `int32`, ...) is the generator's choice; in body schemas schemars \
+         also states `minimum: 0` for every unsigned type, so a zero minimum is compared only for \
+         parameters (`i64`/`i32`, with the spec's bounds); other bounds are compared",
     ),
     (
         "string constraints inside schemas",
         "typify's validating newtypes derive `JsonSchema` without `minLength`/`maxLength`/`pattern`/\
-         `format` (typify-impl notes it as a TODO); the newtypes enforce them, and request bodies are \
-         validated against the spec's own schemas",
+         `format` (typify-impl notes it as a TODO), and plain strings lose formats such as `email`; \
+         the newtypes enforce them, and request bodies are validated against the spec's own schemas. \
+         The formats `uuid`, `date-time` and `date` become `Uuid`, `DateTime` and `NaiveDate`, whose \
+         schemas state them, so those are compared",
     ),
     (
         "collection bounds inside schemas",
@@ -69,8 +72,9 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "`nullable` on optional properties",
-        "an optional property is an `Option<T>`, which schemars calls nullable; the generated types \
-         never serialize `None`, and request bodies are validated against the spec, which refuses null",
+        "an optional property is an `Option<T>`, which schemars always marks nullable, whether the \
+         spec lets the property be null or not, so `nullable` cannot be compared there; it is \
+         compared on required properties",
     ),
     (
         "line breaks in descriptions",
@@ -82,9 +86,9 @@ pub const ALLOWED: &[(&str, &str)] = &[
          their structure is still compared wherever they are used",
     ),
     (
-        "default",
+        "`default` in body schemas",
         "schemars emits `default` only for some serde defaults; defaults are applied by the generated \
-         deserializers and checked by the conformance suite",
+         deserializers and checked by the conformance suite. Parameters' defaults are compared",
     ),
     (
         "request body `required`",
@@ -97,7 +101,7 @@ pub const ALLOWED: &[(&str, &str)] = &[
     ),
 ];
 
-/// Keywords ignored in schemas, per [`ALLOWED`].
+/// Keywords ignored in body schemas, per [`ALLOWED`].
 const IGNORED_KEYWORDS: [&str; 16] = [
     "description",
     "title",
@@ -116,6 +120,31 @@ const IGNORED_KEYWORDS: [&str; 16] = [
     "maxProperties",
     "minProperties",
 ];
+
+/// Keywords ignored in parameter schemas: dropshot carries the rest (see [`normalize_param`]).
+const IGNORED_PARAM_KEYWORDS: [&str; 4] = ["description", "title", "example", "examples"];
+
+/// The string formats typify turns into types whose schemas state them again (`Uuid`,
+/// `DateTime<Utc>`, `NaiveDate`); other formats are lost in body schemas.
+const TYPED_FORMATS: [&str; 3] = ["uuid", "date-time", "date"];
+
+/// What a schema describes, which decides what the derived document can carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// Bodies and component schemas, derived through typify's types.
+    Body,
+    /// Parameters, described by the generated extractors with the spec's constraints.
+    Param,
+}
+
+impl Kind {
+    fn ignores(self, keyword: &str) -> bool {
+        match self {
+            Self::Body => IGNORED_KEYWORDS.contains(&keyword),
+            Self::Param => IGNORED_PARAM_KEYWORDS.contains(&keyword),
+        }
+    }
+}
 
 /// Compares the source document with the derived one.
 pub fn compare(source: &Value, derived: &Value) -> Vec<Difference> {
@@ -418,23 +447,19 @@ fn resolve<'v>(document: &'v Value, node: &'v Value) -> &'v Value {
     node
 }
 
-/// A parameter schema: like [`normalize`], but string constraints count (dropshot carries
-/// them for parameters, so they are not allowlisted here).
+/// A parameter schema: like [`normalize`], but string and collection constraints, formats, a
+/// zero minimum and `default` count (the generated extractors state them for parameters, so
+/// they are not allowlisted here).
 fn normalize_param(document: &Value, schema: &Value) -> Value {
-    normalize_with(
-        document,
-        schema,
-        0,
-        &["description", "title", "example", "examples", "default"],
-    )
+    normalize_with(document, schema, 0, Kind::Param)
 }
 
 /// A schema with every `$ref` inlined and the keywords of [`ALLOWED`] removed.
 fn normalize(document: &Value, schema: &Value, depth: usize) -> Value {
-    normalize_with(document, schema, depth, &IGNORED_KEYWORDS)
+    normalize_with(document, schema, depth, Kind::Body)
 }
 
-fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&str]) -> Value {
+fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) -> Value {
     if depth > 32 {
         return Value::String("<recursive>".into());
     }
@@ -447,7 +472,7 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
     if let (Some(Value::Array(all)), true) = (map.get("allOf"), map.len() <= 3)
         && all.len() == 1
     {
-        let mut inner = normalize_with(document, &all[0], depth + 1, ignored);
+        let mut inner = normalize_with(document, &all[0], depth + 1, kind);
         if map.get("nullable") == Some(&Value::Bool(true))
             && let Value::Object(inner) = &mut inner
         {
@@ -461,21 +486,24 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
     );
     let mut out = Map::new();
     for (key, value) in map {
-        if ignored.contains(&key.as_str()) || key.starts_with("x-") {
+        let body = kind == Kind::Body;
+        if kind.ignores(key) || key.starts_with("x-") {
             continue;
         }
-        if key == "format" && (is_number || ignored.contains(&"pattern")) {
+        if key == "format"
+            && (is_number || (body && !value.as_str().is_some_and(|f| TYPED_FORMATS.contains(&f))))
+        {
             continue;
         }
-        if key == "maxItems" && ignored.contains(&"pattern") {
+        if key == "maxItems" && body {
             continue;
         }
         if key == "nullable" && value == &Value::Bool(false) {
             continue;
         }
-        // schemars states `minimum: 0` for every unsigned integer, so a zero lower bound says
-        // nothing about the spec; it is dropped on both sides (see ALLOWED).
-        if key == "minimum" && is_number && value.as_f64() == Some(0.0) {
+        // schemars states `minimum: 0` for every unsigned integer, so in a body schema a zero
+        // lower bound says nothing about the spec; it is dropped on both sides (see ALLOWED).
+        if key == "minimum" && body && is_number && value.as_f64() == Some(0.0) {
             continue;
         }
         let value = match key.as_str() {
@@ -487,7 +515,7 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
                     object(Some(value))
                         .iter()
                         .map(|(k, v)| {
-                            let mut property = normalize_with(document, v, depth + 1, ignored);
+                            let mut property = normalize_with(document, v, depth + 1, kind);
                             if !is_required(k)
                                 && let Value::Object(property) = &mut property
                             {
@@ -498,9 +526,9 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
                         .collect(),
                 )
             }
-            "items" | "not" => normalize_with(document, value, depth + 1, ignored),
+            "items" | "not" => normalize_with(document, value, depth + 1, kind),
             "additionalProperties" => match value {
-                Value::Object(_) => normalize_with(document, value, depth + 1, ignored),
+                Value::Object(_) => normalize_with(document, value, depth + 1, kind),
                 other => other.clone(),
             },
             "allOf" | "anyOf" | "oneOf" => Value::Array(
@@ -509,7 +537,7 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, ignored: &[&st
                     .cloned()
                     .unwrap_or_default()
                     .iter()
-                    .map(|v| normalize_with(document, v, depth + 1, ignored))
+                    .map(|v| normalize_with(document, v, depth + 1, kind))
                     .collect(),
             ),
             "required" => {
@@ -543,5 +571,150 @@ fn compare_schemas(out: &mut Vec<Difference>, operation: &str, field: &str, a: &
         }
         (a, b) if a != b => out.push(diff(operation, field, show(Some(a)), show(Some(b)))),
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A document with one operation: `GET /things` with the query parameter `limit` and a
+    /// `Thing` in the response.
+    fn document(limit: Value, thing: Value) -> Value {
+        json!({
+            "openapi": "3.0.3",
+            "paths": {"/things": {"get": {
+                "operationId": "listThings",
+                "parameters": [{"in": "query", "name": "limit", "schema": limit}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Thing"}}}}}
+            }}},
+            "components": {"schemas": {"Thing": thing}}
+        })
+    }
+
+    fn limit() -> Value {
+        json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": 100, "default": 20})
+    }
+
+    fn thing(properties: Value) -> Value {
+        json!({"type": "object", "required": ["id"], "properties": properties})
+    }
+
+    /// The differences between `source` and `derived`, as `operation: field`.
+    fn fields(source: &Value, derived: &Value) -> Vec<String> {
+        compare(source, derived)
+            .iter()
+            .map(|d| format!("{}: {}", d.operation, d.field))
+            .collect()
+    }
+
+    #[test]
+    fn identical_documents_agree() {
+        let doc = document(
+            limit(),
+            thing(json!({"id": {"type": "string", "format": "uuid"}})),
+        );
+        assert_eq!(compare(&doc, &doc), Vec::new());
+    }
+
+    #[test]
+    fn typed_string_formats_are_compared_in_bodies() {
+        for format in TYPED_FORMATS {
+            let source = document(
+                limit(),
+                thing(json!({"id": {"type": "string", "format": format}})),
+            );
+            let derived = document(limit(), thing(json!({"id": {"type": "string"}})));
+            assert_eq!(
+                fields(&source, &derived),
+                [
+                    "listThings: response 200: application/json schema.properties.id.format",
+                    "schema Thing: properties.id.format",
+                ],
+                "{format}"
+            );
+        }
+        // Other formats are lost by typify's types, so they are not compared.
+        let source = document(
+            limit(),
+            thing(json!({"id": {"type": "string", "format": "email"}})),
+        );
+        let derived = document(limit(), thing(json!({"id": {"type": "string"}})));
+        assert_eq!(fields(&source, &derived), Vec::<String>::new());
+    }
+
+    #[test]
+    fn parameter_defaults_are_compared() {
+        let source = document(limit(), thing(json!({"id": {"type": "string"}})));
+        let mut derived = source.clone();
+        derived["paths"]["/things"]["get"]["parameters"][0]["schema"]["default"] = json!(10);
+        assert_eq!(
+            fields(&source, &derived),
+            ["listThings: parameter query/limit: schema.default"]
+        );
+        let differences = compare(&source, &derived);
+        assert_eq!(
+            (
+                differences[0].source.as_str(),
+                differences[0].derived.as_str()
+            ),
+            ("20", "10")
+        );
+        // Missing altogether.
+        let mut derived = source.clone();
+        derived["paths"]["/things"]["get"]["parameters"][0]["schema"]
+            .as_object_mut()
+            .unwrap()
+            .remove("default");
+        assert_eq!(
+            fields(&source, &derived),
+            ["listThings: parameter query/limit: schema.default"]
+        );
+    }
+
+    #[test]
+    fn a_zero_minimum_is_compared_for_parameters_only() {
+        let source = document(
+            limit(),
+            thing(json!({"id": {"type": "string"}, "count": {"type": "integer", "minimum": 0}})),
+        );
+        let mut derived = source.clone();
+        derived["paths"]["/things"]["get"]["parameters"][0]["schema"]
+            .as_object_mut()
+            .unwrap()
+            .remove("minimum");
+        assert_eq!(
+            fields(&source, &derived),
+            ["listThings: parameter query/limit: schema.minimum"]
+        );
+        // In a body schema, schemars states `minimum: 0` for every unsigned type.
+        let mut derived = source.clone();
+        derived["components"]["schemas"]["Thing"]["properties"]["count"]
+            .as_object_mut()
+            .unwrap()
+            .remove("minimum");
+        assert_eq!(fields(&source, &derived), Vec::<String>::new());
+    }
+
+    #[test]
+    fn nullable_is_compared_on_required_properties_only() {
+        let source = document(
+            limit(),
+            thing(json!({"id": {"type": "string"}, "note": {"type": "string"}})),
+        );
+        let derived = document(
+            limit(),
+            thing(json!({"id": {"type": "string", "nullable": true},
+                         "note": {"type": "string", "nullable": true}})),
+        );
+        assert_eq!(
+            fields(&source, &derived),
+            [
+                "listThings: response 200: application/json schema.properties.id.nullable",
+                "schema Thing: properties.id.nullable",
+            ]
+        );
     }
 }

@@ -115,7 +115,10 @@ pub fn param_schema<T: JsonSchema>(
             .expect("object schema")
             .insert("x-array".into(), array);
     }
-    serde_json::from_value(schema).expect("merged schema is a schema")
+    // Dropshot keeps a parameter schema's metadata (where `default` lives) only when the schema
+    // comes wrapped in a one-element `allOf`, which it unwraps; it drops it otherwise.
+    let wrapped = serde_json::json!({ "allOf": [schema] });
+    serde_json::from_value(wrapped).expect("merged schema is a schema")
 }
 
 fn merge(schema: &mut Value, constraints: &str) {

@@ -190,6 +190,40 @@ paths:
         guidance: "already used by `getThing`",
     },
     Case {
+        name: "operation_id_starting_with_a_digit",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: 123list
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/operationId",
+        guidance: "start the operationId with a letter",
+    },
+    Case {
+        name: "operation_id_a_keyword",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: type
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/operationId",
+        guidance: "clear of Rust keywords",
+    },
+    Case {
         name: "callbacks",
         yaml: r"
 openapi: 3.0.3
@@ -324,6 +358,99 @@ paths:
         kind: Kind::Unsupported,
         pointer: "#/paths/~1a/get/parameters/0/content",
         guidance: "describe the parameter with `schema`",
+    },
+    Case {
+        name: "parameter_name_self",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: self
+          in: query
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/name",
+        guidance: "whose snake_case starts with a letter and is not `self`",
+    },
+    Case {
+        name: "parameter_name_starting_with_a_digit",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: 2fa
+          in: header
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/name",
+        guidance: "whose snake_case starts with a letter",
+    },
+    Case {
+        name: "parameter_name_without_letters",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: '-'
+          in: query
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/name",
+        guidance: "whose snake_case starts with a letter",
+    },
+    Case {
+        name: "parameter_names_with_one_rust_name",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    parameters:
+      - name: userId
+        in: query
+        schema:
+          type: string
+    get:
+      operationId: getA
+      parameters:
+        - name: user_id
+          in: query
+          schema:
+            type: string
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/parameters/0/name",
+        guidance: "rename one of them",
     },
     Case {
         name: "optional_path_parameter",
@@ -514,6 +641,256 @@ paths:
         kind: Kind::Invalid,
         pointer: "#/paths/~1a/get/parameters/0/schema",
         guidance: "has no `items`",
+    },
+    Case {
+        name: "parameter_default_of_another_type",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: limit
+          in: query
+          schema:
+            type: integer
+            default: ten
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is not an integer",
+    },
+    Case {
+        name: "parameter_default_outside_int32",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: limit
+          in: query
+          schema:
+            type: integer
+            format: int32
+            default: 3000000000
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "does not fit the parameter's Rust type `i32`",
+    },
+    Case {
+        name: "parameter_default_above_the_maximum",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - $ref: '#/components/parameters/Limit'
+      responses:
+        '204':
+          description: ok
+components:
+  parameters:
+    Limit:
+      name: limit
+      in: query
+      schema:
+        type: integer
+        minimum: 1
+        maximum: 100
+        default: 1000
+",
+        kind: Kind::Invalid,
+        pointer: "#/components/parameters/Limit/schema/default",
+        guidance: "is above the maximum 100",
+    },
+    Case {
+        name: "parameter_default_too_long",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: q
+          in: query
+          schema:
+            type: string
+            maxLength: 3
+            default: abcd
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is longer than its `maxLength` 3",
+    },
+    Case {
+        name: "parameter_default_outside_the_enum",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: order
+          in: query
+          schema:
+            type: string
+            enum: [asc, desc]
+            default: up
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is not one of the enum values [\"asc\",\"desc\"]",
+    },
+    Case {
+        name: "parameter_default_outside_a_referenced_enum",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: size
+          in: query
+          schema:
+            $ref: '#/components/schemas/Size'
+            default: XL
+      responses:
+        '204':
+          description: ok
+components:
+  schemas:
+    Size:
+      type: string
+      enum: [S, M, L]
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is not one of the enum values",
+    },
+    Case {
+        name: "parameter_default_not_a_uuid",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: storeId
+          in: query
+          schema:
+            type: string
+            format: uuid
+            default: main
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is not a UUID",
+    },
+    Case {
+        name: "parameter_default_not_a_date_time",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: since
+          in: query
+          schema:
+            type: string
+            format: date-time
+            default: '2024-02-30T00:00:00Z'
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is not an RFC 3339 date-time",
+    },
+    Case {
+        name: "parameter_default_null",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: active
+          in: query
+          schema:
+            type: boolean
+            nullable: true
+            default: null
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "is not a boolean",
+    },
+    Case {
+        name: "array_parameter_default_with_a_bad_item",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - name: id
+          in: query
+          schema:
+            type: array
+            items:
+              type: integer
+              minimum: 1
+            default: [1, 0]
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/parameters/0/schema/default",
+        guidance: "has an item 0 that is below the minimum 1",
     },
     Case {
         name: "several_request_media_types",
@@ -786,6 +1163,31 @@ paths:
         guidance: "define the schema under `components/schemas`",
     },
     Case {
+        name: "schema_name_starting_with_a_digit",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                $ref: '#/components/schemas/2faCode'
+components:
+  schemas:
+    2faCode:
+      type: object
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/2faCode",
+        guidance: "start the schema's name with a letter",
+    },
+    Case {
         name: "response_header_not_a_string",
         yaml: r"
 openapi: 3.0.3
@@ -805,6 +1207,51 @@ paths:
         kind: Kind::Unsupported,
         pointer: "#/paths/~1a/get/responses/204/headers/X-Count/schema",
         guidance: "declare `schema: {type: string}`",
+    },
+    Case {
+        name: "response_header_name_starting_with_a_digit",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+          headers:
+            2fa-Required:
+              schema:
+                type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/204/headers/2fa-Required",
+        guidance: "rename the header",
+    },
+    Case {
+        name: "response_headers_with_one_rust_name",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+          headers:
+            X-Rate-Limit:
+              schema:
+                type: string
+            X-RateLimit:
+              schema:
+                type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1a/get/responses/204/headers/X-RateLimit",
+        guidance: "rename the header",
     },
     Case {
         name: "error_response_without_the_error_schema",

@@ -1,6 +1,7 @@
-//! No input makes the generator panic: mangled versions of the corpus go through `load_str`
-//! and `generate` and come back as `Ok` or `Err`. The mutations are deterministic (a fixed
-//! seed), so a failure reproduces; the failing mutation is printed with the spec it produced.
+//! No input makes the generator panic: mangled versions of the corpus (retyped or deleted
+//! nodes, awkward names and defaults, damaged lines) go through `load_str` and `generate` and
+//! come back as `Ok` or `Err`. The mutations are deterministic (a fixed seed), so a failure
+//! reproduces; the failing mutation is printed with the spec it produced.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -83,6 +84,59 @@ fn mutate_value(document: &Value, rng: &mut Rng) -> (String, Value) {
     (what, document)
 }
 
+/// Names no Rust identifier spells as they are: keywords (`self` cannot even be raw), a digit
+/// first, nothing but separators.
+const AWKWARD_NAMES: [&str; 8] = ["self", "Self", "super", "2fa", "123list", "", "-", "gen"];
+
+/// Defaults of the wrong shape for most parameters: the generated code parses the default.
+const AWKWARD_DEFAULTS: [&str; 6] = [r#""ten""#, "null", "1.5", "3000000000", r#""XL""#, "[0]"];
+
+/// Gives an operationId, a parameter or a response header an awkward name, or a `default` an
+/// awkward value: the names and values the generated code is built from.
+fn mutate_name(document: &Value, rng: &mut Rng) -> (String, Value) {
+    let mut document = document.clone();
+    let mut all = Vec::new();
+    pointers(&document, String::new(), &mut all);
+    // One kind of target first, so that the rarer kinds are reached as often as operationIds.
+    let kinds: [&dyn Fn(&str) -> bool; 4] = [
+        &|at| at.ends_with("/operationId"),
+        &|at| at.ends_with("/name") && at.contains("/parameters/"),
+        &|at| at.rsplit('/').nth(1) == Some("headers"),
+        &|at| at.ends_with("/default"),
+    ];
+    let kinds: Vec<Vec<&String>> = kinds
+        .iter()
+        .map(|is| all.iter().filter(|at| is(at)).collect::<Vec<_>>())
+        .filter(|targets| !targets.is_empty())
+        .collect();
+    let targets = &kinds[rng.below(kinds.len())];
+    let at = targets[rng.below(targets.len())].clone();
+    if at.ends_with("/default") {
+        let value: Value =
+            serde_json::from_str(AWKWARD_DEFAULTS[rng.below(AWKWARD_DEFAULTS.len())])
+                .expect("JSON");
+        let what = format!("set {at} to {value}");
+        *document.pointer_mut(&at).expect("listed") = value;
+        return (what, document);
+    }
+    let name = AWKWARD_NAMES[rng.below(AWKWARD_NAMES.len())];
+    let what = format!("rename {at} to {name:?}");
+    if at.ends_with("/operationId") || at.ends_with("/name") {
+        *document.pointer_mut(&at).expect("listed") = Value::String(name.to_string());
+    } else {
+        // A header is named by its key.
+        let (parent, key) = at.rsplit_once('/').expect("a header has a parent");
+        let key = key.replace("~1", "/").replace("~0", "~");
+        let headers = document
+            .pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+            .expect("headers are a mapping");
+        let header = headers.shift_remove(&key).expect("listed");
+        headers.insert(name.to_string(), header);
+    }
+    (what, document)
+}
+
 /// Deletes, duplicates or re-indents a line, or cuts the text short.
 fn mutate_text(text: &str, rng: &mut Rng) -> (String, String) {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -132,10 +186,17 @@ fn mutated_specs_return_ok_or_err_without_panicking() {
         let text = corpus_text(name);
         let document: Value = serde_yaml::from_str(&text).expect("the corpus parses");
         for _ in 0..ROUNDS {
+            let yaml = |value: &Value| {
+                serde_yaml::to_string(value).expect("JSON values serialize as YAML")
+            };
             let (what, mutated) = mutate_value(&document, &mut rng);
-            let mutated = serde_yaml::to_string(&mutated).expect("JSON values serialize as YAML");
+            let (name_what, renamed) = mutate_name(&document, &mut rng);
             let (text_what, cut) = mutate_text(&text, &mut rng);
-            for (what, text) in [(what, mutated), (text_what, cut)] {
+            for (what, text) in [
+                (what, yaml(&mutated)),
+                (name_what, yaml(&renamed)),
+                (text_what, cut),
+            ] {
                 runs += 1;
                 match survives(&label, &what, &text) {
                     Ok(ok) => accepted += usize::from(ok),
