@@ -228,6 +228,8 @@ fn settings() -> codegen::Settings {
         trait_name: "ConnectApi".to_string(),
         types_crate: "::connect_types".to_string(),
         error_schema: "Error".to_string(),
+        // The client's hooks add the API key to requests sent through any reqwest::Client.
+        client_inner_type: Some("crate::auth::ClientState".to_string()),
     }
 }
 

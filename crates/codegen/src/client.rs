@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
 use proc_macro2::TokenStream;
-use progenitor_impl::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 
 use crate::{Settings, Spec, SpecError};
 
@@ -15,6 +15,15 @@ pub fn generate(spec: &Spec, settings: &Settings) -> Result<String, SpecError> {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_map_type("::std::collections::BTreeMap");
+    if let Some(inner) = &settings.client_inner_type {
+        let inner: TokenStream = inner.parse().map_err(|error| SpecError::Generator {
+            path: spec.path.clone(),
+            message: format!("client_inner_type `{inner}` is not a Rust type: {error}"),
+        })?;
+        generation
+            .with_inner_type(inner)
+            .with_hooks(HooksMode::Expected);
+    }
     let mut generator = Generator::new(&generation);
     let tokens = run_progenitor(spec, &mut generator)?;
     crate::render(escape_backslashes_in_paths(tokens), settings, spec)

@@ -39,6 +39,11 @@ pub struct Settings {
     pub types_crate: String,
     /// Name of the component schema every error response uses.
     pub error_schema: String,
+    /// Rust path of per-client state the generated client carries (progenitor's inner type),
+    /// e.g. `crate::auth::ClientState`. When set, the client crate must implement
+    /// `progenitor_client::ClientHooks<ThatType>` for `Client` (its hooks see the state), and
+    /// the generated constructors take the state as their last argument.
+    pub client_inner_type: Option<String>,
 }
 
 /// The generated files' contents.

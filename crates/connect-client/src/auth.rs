@@ -1,14 +1,62 @@
 //! Making a [`Client`] that sends the API key (`X-API-Key`) on every request.
 //!
-//! The generated client has no place to keep a key, so the key goes into the underlying
-//! `reqwest::Client`'s default headers, marked sensitive so that it is never printed.
+//! The generated client carries a [`ClientState`] (progenitor's "inner" value) holding the key,
+//! and its `pre` hook adds the key to each request, unless the request has one already. So the
+//! key works with any `reqwest::Client`, one built here or one of your own, and is marked
+//! sensitive so that it is never printed.
 
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::Client;
+
+/// What a [`Client`] carries beside its `reqwest::Client`: the API key its requests send.
+#[derive(Clone, Default)]
+pub struct ClientState {
+    api_key: Option<HeaderValue>,
+}
+
+impl ClientState {
+    /// State that sends `api_key` as `X-API-Key`.
+    pub fn with_api_key(api_key: &str) -> Result<Self, BuildError> {
+        Ok(Self {
+            api_key: Some(api_key_value(api_key)?),
+        })
+    }
+
+    /// State that sends no key (the `reqwest::Client` may send one itself).
+    pub fn without_api_key() -> Self {
+        Self::default()
+    }
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The key goes on every request that does not carry one already.
+impl ClientHooks<ClientState> for Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), Error<E>> {
+        if let Some(key) = &self.inner().api_key {
+            request
+                .headers_mut()
+                .entry(HeaderName::from_static(API_KEY_HEADER))
+                .or_insert_with(|| key.clone());
+        }
+        Ok(())
+    }
+}
 
 /// The header that carries the API key (the spec's `apiKey` security scheme).
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -35,6 +83,20 @@ impl Client {
     /// A builder, for timeouts or a `reqwest::ClientBuilder` of one's own.
     pub fn builder(base_url: &str) -> ClientBuilder {
         ClientBuilder::new(base_url)
+    }
+
+    /// A client over a `reqwest::Client` of one's own (its timeouts, proxies, TLS and pool are
+    /// used as they are) that sends `api_key` on every request.
+    pub fn with_reqwest_client(
+        base_url: &str,
+        api_key: &str,
+        http: reqwest::Client,
+    ) -> Result<Self, BuildError> {
+        Ok(Client::new_with_client(
+            &base_url_of(base_url)?,
+            http,
+            ClientState::with_api_key(api_key)?,
+        ))
     }
 }
 
@@ -82,12 +144,11 @@ impl ClientBuilder {
     }
 
     /// Start from this `reqwest::ClientBuilder` instead of a fresh one. Its settings are kept:
-    /// only the API key is added to its default headers, and the timeouts set on this builder
-    /// (if any) are applied. Without it, the client gets [`DEFAULT_TIMEOUT`],
-    /// [`DEFAULT_CONNECT_TIMEOUT`] and a `User-Agent` of `connect-client/<version>`.
+    /// only the timeouts set on this builder (if any) are applied. Without it, the client gets
+    /// [`DEFAULT_TIMEOUT`], [`DEFAULT_CONNECT_TIMEOUT`] and a `User-Agent` of
+    /// `connect-client/<version>`.
     ///
-    /// An already built `reqwest::Client` can be used through [`Client::new_with_client`] when
-    /// it sends `X-API-Key` itself (configured with `default_headers`).
+    /// An already built `reqwest::Client` goes through [`Client::with_reqwest_client`].
     pub fn reqwest(mut self, builder: reqwest::ClientBuilder) -> Self {
         self.http = Some(builder);
         self
@@ -107,14 +168,11 @@ impl ClientBuilder {
 
     /// The client, or what is wrong with the configuration.
     pub fn build(self) -> Result<Client, BuildError> {
-        let base_url = base_url(&self.base_url)?;
-        let mut headers = HeaderMap::new();
-        if let Some(api_key) = &self.api_key {
-            headers.insert(
-                HeaderName::from_static(API_KEY_HEADER),
-                api_key_value(api_key)?,
-            );
-        }
+        let base_url = base_url_of(&self.base_url)?;
+        let state = match &self.api_key {
+            Some(api_key) => ClientState::with_api_key(api_key)?,
+            None => ClientState::without_api_key(),
+        };
         let (mut http, defaults) = match self.http {
             Some(http) => (http, false),
             None => (reqwest::ClientBuilder::new().user_agent(USER_AGENT), true),
@@ -128,11 +186,8 @@ impl ClientBuilder {
         {
             http = http.connect_timeout(timeout);
         }
-        let http = http
-            .default_headers(headers)
-            .build()
-            .map_err(BuildError::Http)?;
-        Ok(Client::new_with_client(&base_url, http))
+        let http = http.build().map_err(BuildError::Http)?;
+        Ok(Client::new_with_client(&base_url, http, state))
     }
 }
 
@@ -165,7 +220,7 @@ pub enum BuildError {
 
 /// The base URL as the generated client wants it: absolute, `http(s)`, no trailing slash (it
 /// appends paths such as `/users` to it as text).
-fn base_url(text: &str) -> Result<String, BuildError> {
+fn base_url_of(text: &str) -> Result<String, BuildError> {
     let invalid = |reason: String| BuildError::InvalidBaseUrl {
         url: text.to_string(),
         reason,
@@ -203,15 +258,15 @@ mod tests {
     #[test]
     fn base_urls_are_normalised_or_refused() {
         assert_eq!(
-            base_url("http://127.0.0.1:8080").unwrap(),
+            base_url_of("http://127.0.0.1:8080").unwrap(),
             "http://127.0.0.1:8080"
         );
         assert_eq!(
-            base_url("http://127.0.0.1:8080/").unwrap(),
+            base_url_of("http://127.0.0.1:8080/").unwrap(),
             "http://127.0.0.1:8080"
         );
         assert_eq!(
-            base_url("https://api.example.com/connect/v1/").unwrap(),
+            base_url_of("https://api.example.com/connect/v1/").unwrap(),
             "https://api.example.com/connect/v1"
         );
         for bad in [
@@ -221,7 +276,7 @@ mod tests {
             "not a url",
         ] {
             assert!(
-                matches!(base_url(bad), Err(BuildError::InvalidBaseUrl { .. })),
+                matches!(base_url_of(bad), Err(BuildError::InvalidBaseUrl { .. })),
                 "{bad}"
             );
         }

@@ -71,7 +71,7 @@ pub mod error;
 pub mod paging;
 pub mod retry;
 
-pub use auth::{BuildError, ClientBuilder};
+pub use auth::{BuildError, ClientBuilder, ClientState};
 pub use error::{ApiError, ErrorExt};
 pub use paging::{AllCustomers, AllUsers};
 pub use retry::{RetryPolicy, Retrying};

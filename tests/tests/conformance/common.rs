@@ -135,7 +135,11 @@ impl Harness {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .expect("a reqwest client");
-        Client::new_with_client(&self.base, http)
+        Client::new_with_client(
+            &self.base,
+            http,
+            connect_client::ClientState::without_api_key(),
+        )
     }
 
     /// A plain HTTP client (no key) for what the typed client cannot send; it still goes

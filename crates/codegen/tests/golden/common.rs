@@ -14,6 +14,7 @@ pub fn settings(label: &str) -> Settings {
         trait_name: "CorpusApi".to_string(),
         types_crate: "::corpus_types".to_string(),
         error_schema: "Error".to_string(),
+        client_inner_type: None,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use connect_client::ClientState;
 use connect_client::{BuildError, Client, RetryPolicy, types};
 use reqwest::header::{HeaderMap, HeaderValue};
 
@@ -72,9 +73,30 @@ async fn an_existing_reqwest_client_that_sends_the_key() {
         .build()
         .unwrap();
 
-    let client = Client::new_with_client(&api.url, http);
+    let client = Client::new_with_client(&api.url, http, ClientState::without_api_key());
 
     client.list_users().send().await.expect("authorized");
+}
+
+#[tokio::test]
+async fn an_existing_reqwest_client_gets_the_key_from_the_client() {
+    let api = Api::start();
+    // A plain reqwest client, shared with other uses: nothing about the API in it.
+    let http = reqwest::Client::new();
+
+    let client = Client::with_reqwest_client(&api.url, KEY, http.clone()).unwrap();
+    client.list_users().send().await.expect("authorized");
+
+    let anonymous = http.get(format!("{}/users", api.url)).send().await.unwrap();
+    assert_eq!(
+        anonymous.status(),
+        401,
+        "the shared reqwest client itself carries no key"
+    );
+    assert!(
+        !format!("{client:?}").contains(KEY),
+        "the key is never printed"
+    );
 }
 
 #[tokio::test]
