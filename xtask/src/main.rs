@@ -141,7 +141,13 @@ fn default_base(root: &Path) -> anyhow::Result<Option<String>> {
         return Ok(Some("HEAD".to_string()));
     }
     let commits = git(root, &["rev-list", "-n", "2", "HEAD", "--", SPEC])?;
-    Ok(commits.lines().nth(1).map(str::to_string))
+    let base = commits.lines().nth(1).map(str::to_string);
+    if base.is_none() && git(root, &["rev-parse", "--is-shallow-repository"])?.trim() == "true" {
+        anyhow::bail!(
+            "this is a shallow clone: fetch the spec's history (git fetch --unshallow) or pass --base"
+        );
+    }
+    Ok(base)
 }
 
 fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
