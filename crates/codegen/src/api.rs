@@ -199,7 +199,6 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
 
 /// The items (parameter structs) and the trait method for one operation.
 fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStream) {
-    let base = op.id.to_upper_camel_case();
     let mut items = Vec::new();
     let mut args = Vec::new();
 
@@ -216,7 +215,7 @@ fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStr
         if params.is_empty() {
             continue;
         }
-        let name = format_ident!("{base}{suffix}");
+        let name = format_ident!("{}", op.item_name(suffix));
         items.push(param_set(op, &name, location, &params, types));
         let arg = format_ident!("{arg}");
         args.push(quote! { #arg: ::spec_runtime::Params<#name> });
@@ -239,7 +238,7 @@ fn operation(op: &Operation, types: &TokenStream) -> (Vec<TokenStream>, TokenStr
         _ => quote! { ::dropshot::HttpResponseUpdatedNoContent },
     };
     if !success.headers.is_empty() {
-        let name = format_ident!("{base}ResponseHeaders");
+        let name = format_ident!("{}", op.item_name("ResponseHeaders"));
         let fields = success.headers.iter().map(|h| {
             let field = field_ident(&h.name);
             let wire = &h.name;
@@ -305,15 +304,13 @@ fn param_set(
         Location::Query => quote! { ::spec_runtime::ParamLocation::Query },
         Location::Header => quote! { ::spec_runtime::ParamLocation::Header },
     };
-    let prefix = format!("{}_{loc}", op.fn_name);
     let mut fields = Vec::new();
     let mut reads = Vec::new();
     let mut inits = Vec::new();
     let mut helpers = Vec::new();
     for param in params {
         let field = field_ident(&param.name);
-        let field_name = field.to_string().trim_start_matches("r#").to_string();
-        let schema_fn = format_ident!("{prefix}_{field_name}_schema");
+        let schema_fn = format_ident!("{}", op.helper_name(location, &param.name, "schema"));
         let schema_fn_path = schema_fn.to_string();
         let wire = &param.name;
         let doc = doc_attr(param.description.as_deref());
@@ -381,7 +378,8 @@ fn param_set(
                         inits.push(quote! { #field: #field?, });
                     }
                     Some(default) => {
-                        let default_fn = format_ident!("{prefix}_{field_name}_default");
+                        let default_fn =
+                            format_ident!("{}", op.helper_name(location, &param.name, "default"));
                         let default_fn_path = default_fn.to_string();
                         helpers.push(quote! {
                             fn #default_fn() -> #inner {

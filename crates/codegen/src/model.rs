@@ -166,11 +166,93 @@ impl Api {
                 ));
             }
         }
+        check_item_names(&ctx, &operations)?;
         // After the operations, whose checks name a missing reference more precisely.
         ctx.check_references(ctx.raw, &Pointer::root(), None)?;
         ctx.require_error_schema()?;
         Ok(Self { operations })
     }
+}
+
+impl Operation {
+    /// The Rust struct of one of this operation's parameter sets (`Path`, `Query`, `Headers`)
+    /// or of its success headers (`ResponseHeaders`). The API generator names them so.
+    pub fn item_name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.id.to_upper_camel_case())
+    }
+
+    /// The Rust function generated for one parameter (`what` is `schema` or `default`).
+    pub fn helper_name(&self, location: Location, param: &str, what: &str) -> String {
+        let field = field_ident(param)
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        format!(
+            "{}_{}_{}_{what}",
+            self.fn_name,
+            location.as_str(),
+            field.trim_start_matches("r#")
+        )
+    }
+
+    /// Every top-level Rust item the API generator makes for this operation.
+    fn item_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for (location, suffix) in [
+            (Location::Path, "Path"),
+            (Location::Query, "Query"),
+            (Location::Header, "Headers"),
+        ] {
+            let params: Vec<&Param> = self
+                .params
+                .iter()
+                .filter(|p| p.location == location)
+                .collect();
+            if !params.is_empty() {
+                names.push(self.item_name(suffix));
+            }
+            for param in params {
+                names.push(self.helper_name(location, &param.name, "schema"));
+                if !param.required && param.schema.get("default").is_some() {
+                    names.push(self.helper_name(location, &param.name, "default"));
+                }
+            }
+        }
+        if !self.success.headers.is_empty() {
+            names.push(self.item_name("ResponseHeaders"));
+        }
+        names
+    }
+}
+
+/// Names the API generator uses for its own items.
+const FIXED_ITEMS: [&str; 4] = ["ApiError", "RequestBody", "JsonBody", "SCHEMA_DEFINITIONS"];
+
+/// Two operations whose generated items would share a name (`getA`'s response headers and
+/// `getAResponse`'s header parameters are both `GetAResponseHeaders`).
+fn check_item_names(ctx: &Ctx<'_>, operations: &[Operation]) -> Result<(), SpecError> {
+    let mut owners: std::collections::HashMap<String, &str> = FIXED_ITEMS
+        .iter()
+        .map(|name| (name.to_string(), "the generator"))
+        .collect();
+    for op in operations {
+        for name in op.item_names() {
+            if let Some(owner) = owners.insert(name.clone(), &op.id) {
+                return Err(ctx.unsupported(
+                    &Pointer::parse(&op.pointer).join("operationId"),
+                    format!(
+                        "operation `{}` makes the Rust item `{name}`, which {} makes too",
+                        op.id,
+                        match owner {
+                            "the generator" => "the generator".to_string(),
+                            other => format!("operation `{other}`"),
+                        }
+                    ),
+                    "rename one operationId (or parameter) so that their generated names differ",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Ctx<'_> {

@@ -1375,6 +1375,40 @@ components:
         guidance: "whose items have string `property`, `code` and `message`",
     },
     Case {
+        name: "operations_with_one_generated_item_name",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: getA
+      responses:
+        '204':
+          description: ok
+          headers:
+            X-Trace:
+              schema: {type: string}
+  /b:
+    get:
+      operationId: getAResponse
+      parameters:
+        - {name: X-Trace, in: header, schema: {type: string}}
+      responses:
+        '204': {description: ok}
+components:
+  schemas:
+    Error:
+      type: object
+      properties:
+        code: {type: string}
+        message: {type: string}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/paths/~1b/get/operationId",
+        guidance: "so that their generated names differ",
+    },
+    Case {
         name: "unresolvable_parameter_ref",
         yaml: r"
 openapi: 3.0.3
