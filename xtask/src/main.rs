@@ -27,7 +27,8 @@ enum Command {
     Check,
     /// Exit 3 when the spec breaks callers of an earlier version of it, unless `info.version`'s
     /// major version went up. The earlier version is `--base` (a git revision), or by default
-    /// HEAD's spec when the working copy changed it, else the spec before its last commit.
+    /// the first commit with the spec's current `info.version`: every change made under one
+    /// version counts, not only the last.
     Breaking {
         /// Git revision holding the earlier spec.
         #[arg(long)]
@@ -89,7 +90,14 @@ const EXIT_BREAKING: u8 = 3;
 const SPEC: &str = "openapi/connect.yaml";
 
 fn breaking(root: &Path, base: Option<String>) -> anyhow::Result<ExitCode> {
-    let Some(base) = base.map_or_else(|| default_base(root), |b| Ok(Some(b)))? else {
+    let new_text =
+        std::fs::read_to_string(root.join(SPEC)).with_context(|| format!("reading {SPEC}"))?;
+    let new = codegen::load_str(Path::new(SPEC), &new_text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let base = match base {
+        Some(base) => Some(base),
+        None => default_base(root, &new.doc.info.version)?,
+    };
+    let Some(base) = base else {
         println!("{SPEC} has no earlier version to compare with");
         return Ok(ExitCode::SUCCESS);
     };
@@ -97,9 +105,6 @@ fn breaking(root: &Path, base: Option<String>) -> anyhow::Result<ExitCode> {
     let label = format!("{base}:{SPEC}");
     let old =
         codegen::load_str(Path::new(&label), &old_text).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let new_text =
-        std::fs::read_to_string(root.join(SPEC)).with_context(|| format!("reading {SPEC}"))?;
-    let new = codegen::load_str(Path::new(SPEC), &new_text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let changes = codegen::breaking::breaking_changes(&old.raw, &new.raw);
     if changes.is_empty() {
         println!("no breaking changes in {SPEC} since {base}");
@@ -131,23 +136,39 @@ fn breaking(root: &Path, base: Option<String>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(EXIT_BREAKING))
 }
 
-/// HEAD when the working copy changed the spec; otherwise the commit before the spec's last
-/// change; `None` when the spec has only one version.
-fn default_base(root: &Path) -> anyhow::Result<Option<String>> {
-    let dirty = !git(root, &["status", "--porcelain", "--", SPEC])?
-        .trim()
-        .is_empty();
-    if dirty {
-        return Ok(Some("HEAD".to_string()));
-    }
-    let commits = git(root, &["rev-list", "-n", "2", "HEAD", "--", SPEC])?;
-    let base = commits.lines().nth(1).map(str::to_string);
-    if base.is_none() && git(root, &["rev-parse", "--is-shallow-repository"])?.trim() == "true" {
+/// The spec callers may rely on: the first commit that has the spec's current `info.version`
+/// (so every change since that version appeared counts, not only the last one), or HEAD when
+/// the working copy has just changed the version; `None` when the spec is not committed yet.
+fn default_base(root: &Path, version: &str) -> anyhow::Result<Option<String>> {
+    if git(root, &["rev-parse", "--is-shallow-repository"])?.trim() == "true" {
         anyhow::bail!(
             "this is a shallow clone: fetch the spec's history (git fetch --unshallow) or pass --base"
         );
     }
-    Ok(base)
+    let mut base = None;
+    for commit in git(root, &["rev-list", "HEAD", "--", SPEC])?.lines() {
+        let Ok(text) = git(root, &["show", &format!("{commit}:{SPEC}")]) else {
+            break;
+        };
+        let same = codegen::load_str(Path::new(SPEC), &text)
+            .is_ok_and(|old| old.doc.info.version == version);
+        if !same {
+            break;
+        }
+        base = Some(commit.to_string());
+    }
+    match base {
+        Some(base) => Ok(Some(base)),
+        None if git(
+            root,
+            &["rev-parse", "--verify", "--quiet", &format!("HEAD:{SPEC}")],
+        )
+        .is_ok() =>
+        {
+            Ok(Some("HEAD".to_string()))
+        }
+        None => Ok(None),
+    }
 }
 
 fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {

@@ -975,21 +975,22 @@ impl RequestBody for ::connect_types::VerifyUserExistsRequest {
     }
 }
 /// A JSON request body, validated against the spec before it is deserialized. The
-/// extractor never fails the request: [`JsonBody::into_inner`] hands over the body or the
-/// rejection, so that the handler checks authentication first.
+/// extractor only reads the bytes and never fails the request: [`JsonBody::into_inner`]
+/// decodes and validates them, so that the handler checks authentication first and an
+/// anonymous request costs no validation.
 #[derive(Debug)]
 pub struct JsonBody<T> {
-    bytes: ::std::option::Option<::std::vec::Vec<u8>>,
-    result: ::std::result::Result<T, ::spec_runtime::Rejection>,
+    raw: ::spec_runtime::RawBody,
+    body: ::std::marker::PhantomData<fn() -> T>,
 }
-impl<T> JsonBody<T> {
+impl<T: RequestBody> JsonBody<T> {
     /// The body as received; `None` when it could not be read (e.g. too large).
     pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
-        self.bytes.as_deref()
+        self.raw.bytes()
     }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
-        self.result
+        self.raw.decode(T::validator())
     }
 }
 #[::async_trait::async_trait]
@@ -998,13 +999,11 @@ impl<T: RequestBody> ::dropshot::ExclusiveExtractor for JsonBody<T> {
         rqctx: &::dropshot::RequestContext<C>,
         request: ::http::Request<::dropshot::Body>,
     ) -> ::std::result::Result<Self, ::dropshot::HttpError> {
-        let (bytes, result) = ::spec_runtime::read_json_body(
-                rqctx,
-                request,
-                T::validator(),
-            )
-            .await;
-        Ok(JsonBody { bytes, result })
+        let raw = ::spec_runtime::read_body(rqctx, request).await;
+        Ok(JsonBody {
+            raw,
+            body: ::std::marker::PhantomData,
+        })
     }
     /// Described exactly as dropshot describes a `TypedBody` of the same type.
     fn metadata(
@@ -1127,8 +1126,8 @@ fn list_users_query_offset_default() -> i64 {
 pub struct CreateUserHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -1238,8 +1237,8 @@ fn update_user_path_user_id_schema(
 pub struct UpdateUserHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -1390,8 +1389,8 @@ fn list_customers_query_offset_default() -> i64 {
 pub struct CreateCustomerHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -1501,8 +1500,8 @@ fn update_customer_path_customer_id_schema(
 pub struct UpdateCustomerHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -1580,8 +1579,8 @@ fn update_customer_billing_path_customer_id_schema(
 pub struct UpdateCustomerBillingHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -1659,8 +1658,8 @@ fn add_user_to_customer_path_customer_id_schema(
 pub struct AddUserToCustomerHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -1766,8 +1765,8 @@ fn remove_user_from_customer_query_user_id_schema(
 pub struct RemoveUserFromCustomerHeaders {
     /// Optional idempotency key chosen by the caller, for example a UUID. The first request
     /// with a key is processed and its response kept for 24 hours; an identical retry (same
-    /// tenant, method, path, query and body bytes) returns the kept response with
-    /// `Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+    /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+    /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
     /// 409 `idempotency_key_locked`; the same key with a different request with 409
     /// `idempotency_key_mismatch`.
     #[serde(rename = "X-Idempotency-Key", default)]
@@ -2089,7 +2088,8 @@ pub trait ConnectApi {
     /// `userId` query parameter. The link disappears at once from `Customer.users` and from
     /// the user's `customerIds` and `customers`. Neither the user nor the customer is deleted.
     /// When the user was the customer's contact person, the customer has none afterwards:
-    /// `contactPersonUserId` and `contactPerson` are cleared with the link.
+    /// `contactPersonUserId` and `contactPerson` are cleared with the link, and the customer's
+    /// `updatedAt` moves.
     ///
     /// A customer that does not exist, or that belongs to another tenant, is answered with
     /// 404 `not_found`, and so is a user that is not linked to the customer. Supports

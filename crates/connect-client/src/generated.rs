@@ -7497,8 +7497,8 @@ Sends a `POST` request to `/users`
 Arguments:
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 
@@ -7561,8 +7561,8 @@ rather than a UUID for that reason; an id that names no user of the tenant is a 
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 
@@ -7659,8 +7659,8 @@ Sends a `POST` request to `/customers`
 Arguments:
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 
@@ -7721,8 +7721,8 @@ customer of the tenant is answered with 404 `not_found`.
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 
@@ -7760,8 +7760,8 @@ customer of the tenant is answered with 404 `not_found`.
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 
@@ -7799,8 +7799,8 @@ customer of the tenant is answered with 404 `not_found`.
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 
@@ -7822,7 +7822,8 @@ Removes the link between a customer of the caller's tenant and the user named by
 `userId` query parameter. The link disappears at once from `Customer.users` and from
 the user's `customerIds` and `customers`. Neither the user nor the customer is deleted.
 When the user was the customer's contact person, the customer has none afterwards:
-`contactPersonUserId` and `contactPerson` are cleared with the link.
+`contactPersonUserId` and `contactPerson` are cleared with the link, and the customer's
+`updatedAt` moves.
 
 A customer that does not exist, or that belongs to another tenant, is answered with
 404 `not_found`, and so is a user that is not linked to the customer. Supports
@@ -7839,8 +7840,8 @@ customer of the tenant is answered with 404 `not_found`.
 - `user_id`: The `userId` of the user to unlink from the customer.
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response with
-`Idempotent-Replayed: true`. While the first request runs, a retry is answered with
+tenant, method, path, query and body bytes) returns the kept response (a replayed
+success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
 

@@ -255,6 +255,14 @@ impl std::fmt::Debug for IdempotencyKeys {
 impl Guard {
     pub fn finish(mut self, outcome: &Outcome) {
         let Some(keys) = self.keys.take() else { return };
+        // Measured before taking the lock, which every tenant shares.
+        let bytes = self.key.len()
+            + match outcome {
+                Outcome::Success(value) => value.to_string().len(),
+                Outcome::Failure(error) => {
+                    serde_json::to_string(&error.body).map_or(0, |s| s.len())
+                }
+            };
         let mut tenants = keys.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(table) = tenants.get_mut(&self.tenant) else {
             return;
@@ -264,13 +272,6 @@ impl Guard {
             table.entries.remove(&self.key);
             return;
         }
-        let bytes = self.key.len()
-            + match outcome {
-                Outcome::Success(value) => value.to_string().len(),
-                Outcome::Failure(error) => {
-                    serde_json::to_string(&error.body).map_or(0, |s| s.len())
-                }
-            };
         let expires_at = keys.clock.now() + KEY_LIFETIME;
         table.expiry.insert((expires_at, self.key.clone()));
         table.bytes += bytes;

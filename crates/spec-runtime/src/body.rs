@@ -5,17 +5,39 @@ use serde::de::DeserializeOwned;
 
 use crate::{Detail, Rejection, validate};
 
-/// Reads the request body (bounded by the server's `request_body_max_bytes`), insists on a JSON
-/// content type, parses it, validates it against `validator` (every bad property reported) and
-/// only then deserializes it into `T`.
-///
-/// Returns the raw bytes beside the result (`None` when the body could not be read, e.g. because
-/// it is too large), so that the caller can fingerprint the request, e.g. for idempotency keys.
-pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
+/// A request body as read off the wire, not yet looked at: decoding and validation wait for
+/// [`RawBody::decode`], which handlers call after authenticating the caller, so an anonymous
+/// request costs no more than reading its (bounded) body.
+#[derive(Debug)]
+pub struct RawBody {
+    content_type: Option<String>,
+    /// `Err` when the body could not be read (too large, a broken stream).
+    bytes: Result<Vec<u8>, Rejection>,
+}
+
+impl RawBody {
+    /// The bytes as received; `None` when the body could not be read, so that the caller can
+    /// fingerprint the request (idempotency keys) and tell "unreadable" from "empty".
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.as_deref().ok()
+    }
+
+    /// Insists on a JSON content type, parses the body, validates it against `validator` (every
+    /// bad property reported, up to [`crate::MAX_DETAILS`]) and only then deserializes it.
+    pub fn decode<T: DeserializeOwned>(
+        self,
+        validator: &jsonschema::Validator,
+    ) -> Result<T, Rejection> {
+        let bytes = self.bytes?;
+        decode(self.content_type.as_deref(), &bytes, validator)
+    }
+}
+
+/// Reads the request body, bounded by the server's `request_body_max_bytes`.
+pub async fn read_body<C: ServerContext>(
     rqctx: &RequestContext<C>,
     request: hyper_request::Request,
-    validator: &jsonschema::Validator,
-) -> (Option<Vec<u8>>, Result<T, Rejection>) {
+) -> RawBody {
     let content_type = request
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -35,10 +57,13 @@ pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
     if declared.is_some_and(|length| length > limit as u64) {
-        return (None, Err(Rejection::too_large(limit)));
+        return RawBody {
+            content_type,
+            bytes: Err(Rejection::too_large(limit)),
+        };
     }
     let bytes = match UntypedBody::from_request(rqctx, request).await {
-        Ok(body) => body.as_bytes().to_vec(),
+        Ok(body) => Ok(body.as_bytes().to_vec()),
         // Dropshot answers an over-long body (one without Content-Length, e.g. chunked) with a
         // 400 whose message says so; the contract says 413.
         Err(error)
@@ -46,12 +71,14 @@ pub async fn read_json_body<C: ServerContext, T: DeserializeOwned>(
                 .external_message
                 .starts_with("request body exceeded maximum size") =>
         {
-            return (None, Err(Rejection::too_large(limit)));
+            Err(Rejection::too_large(limit))
         }
-        Err(error) => return (None, Err(Rejection::from_http_error(&error))),
+        Err(error) => Err(Rejection::from_http_error(&error)),
     };
-    let result = decode(content_type.as_deref(), &bytes, validator);
-    (Some(bytes), result)
+    RawBody {
+        content_type,
+        bytes,
+    }
 }
 
 fn decode<T: DeserializeOwned>(

@@ -14,7 +14,7 @@ mod params;
 mod rejection;
 mod schema;
 
-pub use body::read_json_body;
+pub use body::{RawBody, read_body};
 pub use params::{FromParam, ParamLocation, ParamReader, ParamSet, Params};
 pub use rejection::{Detail, Rejection};
 pub use schema::{MAX_DETAILS, compile_validator, param_schema, validate};

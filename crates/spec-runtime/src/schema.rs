@@ -41,8 +41,9 @@ fn is_uuid(text: &str) -> bool {
 pub fn validate(validator: &jsonschema::Validator, instance: &Value, prefix: &str) -> Vec<Detail> {
     let mut details: Vec<Detail> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    // Errors are produced lazily: stopping at the cap bounds the work a hostile body can cause
-    // (this runs before the handler has authenticated the caller).
+    // The cap bounds the answer, not the work: jsonschema gathers every error first. Bodies are
+    // validated only for authenticated callers (see `RawBody::decode`), and only up to the
+    // body limit.
     for error in validator.iter_errors(instance) {
         let path = error.instance_path().to_string();
         let code = error.kind().keyword().to_string();

@@ -139,21 +139,22 @@ impl RequestBody for ::corpus_types::Note {
     }
 }
 /// A JSON request body, validated against the spec before it is deserialized. The
-/// extractor never fails the request: [`JsonBody::into_inner`] hands over the body or the
-/// rejection, so that the handler checks authentication first.
+/// extractor only reads the bytes and never fails the request: [`JsonBody::into_inner`]
+/// decodes and validates them, so that the handler checks authentication first and an
+/// anonymous request costs no validation.
 #[derive(Debug)]
 pub struct JsonBody<T> {
-    bytes: ::std::option::Option<::std::vec::Vec<u8>>,
-    result: ::std::result::Result<T, ::spec_runtime::Rejection>,
+    raw: ::spec_runtime::RawBody,
+    body: ::std::marker::PhantomData<fn() -> T>,
 }
-impl<T> JsonBody<T> {
+impl<T: RequestBody> JsonBody<T> {
     /// The body as received; `None` when it could not be read (e.g. too large).
     pub fn bytes(&self) -> ::std::option::Option<&[u8]> {
-        self.bytes.as_deref()
+        self.raw.bytes()
     }
     /// The body, or why it was rejected (malformed, too large, or invalid).
     pub fn into_inner(self) -> ::std::result::Result<T, ::spec_runtime::Rejection> {
-        self.result
+        self.raw.decode(T::validator())
     }
 }
 #[::async_trait::async_trait]
@@ -162,13 +163,11 @@ impl<T: RequestBody> ::dropshot::ExclusiveExtractor for JsonBody<T> {
         rqctx: &::dropshot::RequestContext<C>,
         request: ::http::Request<::dropshot::Body>,
     ) -> ::std::result::Result<Self, ::dropshot::HttpError> {
-        let (bytes, result) = ::spec_runtime::read_json_body(
-                rqctx,
-                request,
-                T::validator(),
-            )
-            .await;
-        Ok(JsonBody { bytes, result })
+        let raw = ::spec_runtime::read_body(rqctx, request).await;
+        Ok(JsonBody {
+            raw,
+            body: ::std::marker::PhantomData,
+        })
     }
     /// Described exactly as dropshot describes a `TypedBody` of the same type.
     fn metadata(

@@ -838,7 +838,7 @@ impl Store for InMemoryStore {
         customer: Uuid,
         user: Uuid,
     ) -> Result<(), StoreError> {
-        self.with(tenant, |data, _| {
+        self.with(tenant, |data, now| {
             data.customer_row(customer)?;
             let links = data.users_of_customer.entry(customer).or_default();
             let before = links.len();
@@ -854,6 +854,7 @@ impl Store for InMemoryStore {
                 && row.contact_person_user_id == Some(user)
             {
                 row.contact_person_user_id = None;
+                row.updated_at = now.max(row.updated_at);
             }
             Ok(())
         })

@@ -49,12 +49,25 @@ fn a_bad_key_flag_is_refused_without_repeating_the_value() {
 
 #[test]
 fn two_tenants_with_one_key_are_refused() {
-    let output = Command::new(BINARY)
+    // If the check ever regressed, the server would start: bind an ephemeral port, and read
+    // its log until it either exits or says it is ready (then kill it and fail).
+    let mut child = Command::new(BINARY)
+        .args(["--bind", "127.0.0.1:0", "--log-format", "json"])
         .env("CONNECT_API_KEYS", "a=same-key,b=same-key")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let mut stderr = String::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("\"msg\":\"ready\"") {
+            child.kill().unwrap();
+            panic!("the server started with a key shared by two tenants");
+        }
+        stderr.push_str(&line);
+    }
+    assert!(!child.wait().unwrap().success());
     assert!(
         stderr.contains("tenants `a` and `b` are configured with the same API key"),
         "{stderr}"

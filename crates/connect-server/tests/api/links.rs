@@ -131,6 +131,20 @@ async fn create_customer_links_its_users_and_its_contact_person() {
         hrid.len() == 12 && hrid.chars().nth(3) == Some('-'),
         "{hrid}"
     );
+
+    // Unlinking the contact person leaves the customer without one, and changes it.
+    server.clock.advance(chrono::Duration::seconds(1));
+    let path = format!("/customers/{customer}/users?userId={c}");
+    let removed = server
+        .send(Method::DELETE, &path, Some(ACME), &[], None)
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let after = server.get(&format!("/customers/{customer}")).await.body;
+    assert!(
+        after.get("contactPersonUserId").is_none() && after.get("contactPerson").is_none(),
+        "{after}"
+    );
+    assert_ne!(after["updatedAt"], created.body["updatedAt"]);
 }
 
 #[tokio::test]
