@@ -14,6 +14,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::pointer::{escape, resolve_local};
+
 /// One breaking change.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
@@ -74,7 +76,7 @@ pub fn breaking_changes(old: &Value, new: &Value) -> Vec<Change> {
         }
         diff.parameters((old_path, old_item, old_op), (path, item, op), &at);
         if let (Some(a), Some(b)) = (old_op.get("requestBody"), op.get("requestBody")) {
-            let (a, b) = (resolve(old, a), resolve(new, b));
+            let (a, b) = (resolve_local(old, a), resolve_local(new, b));
             let required = |body: &Value| body.get("required") == Some(&Value::Bool(true));
             if required(b) && !required(a) {
                 diff.push(
@@ -130,26 +132,6 @@ fn operations(doc: &Value) -> Operations<'_> {
 fn schema_of(body: &Value) -> &Value {
     body.pointer("/content/application~1json/schema")
         .unwrap_or(&Value::Null)
-}
-
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-fn resolve<'v>(doc: &'v Value, node: &'v Value) -> &'v Value {
-    let mut node = node;
-    for _ in 0..16 {
-        match node
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-            .and_then(|p| doc.pointer(p))
-        {
-            Some(target) => node = target,
-            None => break,
-        }
-    }
-    node
 }
 
 fn object(value: Option<&Value>) -> Map<String, Value> {
@@ -212,7 +194,7 @@ impl Diff<'_> {
             ] {
                 let params = node.get("parameters").and_then(Value::as_array);
                 for (index, param) in params.into_iter().flatten().enumerate() {
-                    let param = resolve(doc, param).clone();
+                    let param = resolve_local(doc, param).clone();
                     out.retain(|(p, _)| key(p) != key(&param));
                     out.push((param, format!("{pointer}/{index}")));
                 }
@@ -269,8 +251,8 @@ impl Diff<'_> {
             );
         }
         let (a, b) = (
-            resolve(self.old, &old_response).clone(),
-            resolve(self.new, &response).clone(),
+            resolve_local(self.old, &old_response).clone(),
+            resolve_local(self.new, &response).clone(),
         );
         self.schema(
             schema_of(&a),
@@ -285,7 +267,7 @@ impl Diff<'_> {
         if depth > 24 {
             return;
         }
-        let (a, b) = (resolve(self.old, a), resolve(self.new, b));
+        let (a, b) = (resolve_local(self.old, a), resolve_local(self.new, b));
         let ty = |s: &Value| s.get("type").and_then(Value::as_str).map(str::to_string);
         if ty(a) != ty(b) {
             self.push(

@@ -18,8 +18,7 @@ impl Pointer {
 
     /// This pointer with one more segment.
     pub fn join(&self, segment: impl fmt::Display) -> Self {
-        let segment = segment.to_string().replace('~', "~0").replace('/', "~1");
-        Self(format!("{}/{}", self.0, segment))
+        Self(format!("{}/{}", self.0, escape(&segment.to_string())))
     }
 
     pub fn as_str(&self) -> &str {
@@ -31,4 +30,31 @@ impl fmt::Display for Pointer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)
     }
+}
+
+/// One JSON pointer segment, escaped (`~` as `~0`, `/` as `~1`).
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Follows local `$ref`s (`#/...`) from `node` to the node they name, stopping at the first
+/// one that does not resolve and after 16 hops (a cycle). For comparing documents that have
+/// already been checked; [`crate::model`] reports bad references with their pointers instead.
+pub fn resolve_local<'v>(
+    document: &'v serde_json::Value,
+    node: &'v serde_json::Value,
+) -> &'v serde_json::Value {
+    let mut node = node;
+    for _ in 0..16 {
+        let target = node
+            .get("$ref")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| document.pointer(p));
+        match target {
+            Some(target) => node = target,
+            None => break,
+        }
+    }
+    node
 }

@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::pointer::{escape, resolve_local};
+
 /// One disagreement between the source and the derived document.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Difference {
@@ -245,7 +247,7 @@ impl Operation<'_> {
         let collect = |document: &Value, list: Vec<&Value>| -> Vec<(String, Value)> {
             list.into_iter()
                 .flat_map(|l| l.as_array().cloned().unwrap_or_default())
-                .map(|p| resolve(document, &p).clone())
+                .map(|p| resolve_local(document, &p).clone())
                 .map(|p| (format!("{}/{}", str_of(&p, "in"), str_of(&p, "name")), p))
                 .collect()
         };
@@ -297,8 +299,10 @@ impl Operation<'_> {
     }
 
     fn request_body(&mut self, op: &Value, found: &Value) {
-        let a = op.get("requestBody").map(|b| resolve(self.source, b));
-        let b = found.get("requestBody").map(|b| resolve(self.derived, b));
+        let a = op.get("requestBody").map(|b| resolve_local(self.source, b));
+        let b = found
+            .get("requestBody")
+            .map(|b| resolve_local(self.derived, b));
         match (a, b) {
             (None, None) => {}
             (Some(_), None) => self.push("requestBody", "a body", "-"),
@@ -336,7 +340,7 @@ impl Operation<'_> {
         let source_responses = object(op.get("responses"));
         let derived_responses = object(found.get("responses"));
         for (status, response) in source_responses {
-            let response = resolve(self.source, response);
+            let response = resolve_local(self.source, response);
             let class = status.chars().next().unwrap_or('0');
             if class == '2' {
                 let Some(other) = derived_responses.get(status) else {
@@ -347,7 +351,7 @@ impl Operation<'_> {
                     self.push("success status", status, format!("{derived_success:?}"));
                     continue;
                 };
-                let other = resolve(self.derived, other);
+                let other = resolve_local(self.derived, other);
                 self.content(&format!("response {status}"), response, other);
                 let a: BTreeSet<String> = object(response.get("headers"))
                     .keys()
@@ -375,7 +379,7 @@ impl Operation<'_> {
                     );
                     continue;
                 };
-                let other = resolve(self.derived, other);
+                let other = resolve_local(self.derived, other);
                 self.content(&format!("response {status} (as {range})"), response, other);
             }
         }
@@ -424,29 +428,6 @@ fn str_of<'v>(value: &'v Value, key: &str) -> &'v str {
     value.get(key).and_then(Value::as_str).unwrap_or_default()
 }
 
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
-}
-
-/// Follows `$ref`s to a non-reference node.
-fn resolve<'v>(document: &'v Value, node: &'v Value) -> &'v Value {
-    let mut node = node;
-    for _ in 0..16 {
-        match node
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix('#'))
-        {
-            Some(pointer) => match document.pointer(pointer) {
-                Some(target) => node = target,
-                None => return node,
-            },
-            None => return node,
-        }
-    }
-    node
-}
-
 /// A parameter schema: like [`normalize`], but string and collection constraints, formats, a
 /// zero minimum and `default` count (the generated extractors state them for parameters, so
 /// they are not allowlisted here).
@@ -463,7 +444,7 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
     if depth > 32 {
         return Value::String("<recursive>".into());
     }
-    let schema = resolve(document, schema);
+    let schema = resolve_local(document, schema);
     let Value::Object(map) = schema else {
         return schema.clone();
     };
