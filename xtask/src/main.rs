@@ -1,4 +1,5 @@
-//! `cargo xtask generate | check`: a thin CLI over `crates/codegen`. Nothing depends on it.
+//! `cargo xtask`: a thin CLI over `crates/codegen` for every API of the workspace (listed in
+//! `openapi/apis.toml`). Nothing depends on it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -6,13 +7,20 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use codegen::files::{Mode, Outcome, ensure_file_contents};
+use codegen::workspace::{self, ApiEntry, Manifest};
+
+mod corpus;
 
 /// Exit code of `check` when a generated file is stale (1 is any other failure).
 const EXIT_STALE: u8 = 2;
 
+/// Exit code of `breaking` when a spec breaks callers without a major version bump.
+const EXIT_BREAKING: u8 = 3;
+
 #[derive(Parser)]
 #[command(
-    about = "Generate the Connect API crates from openapi/connect.yaml, or check that they are fresh"
+    about = "Generate the crates of every API in openapi/apis.toml, check that they are \
+                   fresh, add or remove an API, or measure the generator on foreign documents"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,26 +30,63 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Write every generated file whose contents changed, printing each path written.
-    Generate,
+    Generate {
+        /// Only this API (its `name` in openapi/apis.toml).
+        #[arg(long)]
+        api: Option<String>,
+    },
     /// Write nothing; exit 2 with a diff when a generated file is stale.
-    Check,
-    /// Exit 3 when the spec breaks callers of an earlier version of it, unless `info.version`'s
+    Check {
+        /// Only this API.
+        #[arg(long)]
+        api: Option<String>,
+    },
+    /// Exit 3 when a spec breaks callers of an earlier version of it, unless `info.version`'s
     /// major version went up. The earlier version is `--base` (a git revision), or by default
     /// the first commit with the spec's current `info.version`: every change made under one
     /// version counts, not only the last.
     Breaking {
+        /// Only this API.
+        #[arg(long)]
+        api: Option<String>,
         /// Git revision holding the earlier spec.
         #[arg(long)]
         base: Option<String>,
     },
+    /// Add an API: copy its document to openapi/, list it in openapi/apis.toml, create its
+    /// crates NAME-types, NAME-api and NAME-client, and generate them. A document the
+    /// generator refuses changes nothing.
+    NewApi {
+        /// The API's name: lower case, digits and `-`.
+        name: String,
+        /// The OpenAPI 3.0 document (JSON or YAML).
+        #[arg(long)]
+        spec: PathBuf,
+    },
+    /// Remove an API: its crates, its document and its entry.
+    RemoveApi {
+        /// The API's name.
+        name: String,
+    },
+    /// Run `new-api` for every document in DIR in a scratch workspace, `cargo check` its
+    /// crates and run its round-trip proof; print one line per document, then totals.
+    Corpus(corpus::Args),
+    /// One document of `corpus`, in a child process (internal).
+    #[command(hide = true)]
+    CorpusOne(corpus::OneArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let root = workspace_root();
     let result = match cli.command {
-        Command::Generate => run(Mode::Overwrite),
-        Command::Check => run(Mode::Verify),
-        Command::Breaking { base } => breaking(&workspace_root(), base),
+        Command::Generate { api } => run(&root, api.as_deref(), Mode::Overwrite),
+        Command::Check { api } => run(&root, api.as_deref(), Mode::Verify),
+        Command::Breaking { api, base } => breaking(&root, api.as_deref(), base),
+        Command::NewApi { name, spec } => new_api(&root, &name, &spec),
+        Command::RemoveApi { name } => remove_api(&root, &name),
+        Command::Corpus(args) => corpus::run(&root, &args),
+        Command::CorpusOne(args) => corpus::one(&root, &args),
     };
     match result {
         Ok(code) => code,
@@ -52,25 +97,43 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(mode: Mode) -> anyhow::Result<ExitCode> {
-    let root = workspace_root();
-    check_client_version(&root)?;
+/// The APIs `--api` selects: one, or all of them.
+fn selected(root: &Path, api: Option<&str>) -> anyhow::Result<Vec<ApiEntry>> {
+    let Manifest { apis } = workspace::read_manifest(root)?;
+    match api {
+        None => Ok(apis),
+        Some(name) => {
+            let found: Vec<ApiEntry> = apis.into_iter().filter(|a| a.name == name).collect();
+            anyhow::ensure!(
+                !found.is_empty(),
+                "no API `{name}` in {}",
+                workspace::MANIFEST
+            );
+            Ok(found)
+        }
+    }
+}
+
+fn run(root: &Path, api: Option<&str>, mode: Mode) -> anyhow::Result<ExitCode> {
     let mut stale = 0;
-    for (path, contents) in connect_files(&root)? {
-        let shown = path
-            .strip_prefix(&root)
-            .unwrap_or(&path)
-            .display()
-            .to_string();
-        match ensure_file_contents(&path, &contents, mode)
-            .with_context(|| format!("writing {shown}"))?
-        {
-            Outcome::Unchanged => {}
-            Outcome::Written => println!("wrote {shown}"),
-            Outcome::Stale(diff) => {
-                stale += 1;
-                eprintln!("{diff}");
-                eprintln!("{shown} is stale");
+    for entry in selected(root, api)? {
+        entry.check_client_version(root)?;
+        for (path, contents) in entry.generate(root)? {
+            let shown = path
+                .strip_prefix(root)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            match ensure_file_contents(&path, &contents, mode)
+                .with_context(|| format!("writing {shown}"))?
+            {
+                Outcome::Unchanged => {}
+                Outcome::Written => println!("wrote {shown}"),
+                Outcome::Stale(diff) => {
+                    stale += 1;
+                    eprintln!("{diff}");
+                    eprintln!("{shown} is stale");
+                }
             }
         }
     }
@@ -84,31 +147,69 @@ fn run(mode: Mode) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Exit code of `breaking` when the spec breaks callers without a major version bump.
-const EXIT_BREAKING: u8 = 3;
+fn new_api(root: &Path, name: &str, spec: &Path) -> anyhow::Result<ExitCode> {
+    let request = workspace::NewApi {
+        name: name.to_string(),
+        spec: spec.to_path_buf(),
+    };
+    let plan = workspace::plan_new_api(root, &request)?;
+    plan.apply(root)?;
+    for (path, _) in &plan.writes {
+        println!("wrote {}", path.display());
+    }
+    println!(
+        "added the API `{name}`: `cargo check -p {name}-api -p {name}-client` builds it, \
+         `cargo test -p {name}-api` runs its round-trip proof"
+    );
+    Ok(ExitCode::SUCCESS)
+}
 
-const SPEC: &str = "openapi/connect.yaml";
+fn remove_api(root: &Path, name: &str) -> anyhow::Result<ExitCode> {
+    let plan = workspace::plan_remove_api(root, name)?;
+    plan.apply(root)?;
+    for path in &plan.removals {
+        println!("removed {}", path.display());
+    }
+    for (path, _) in &plan.writes {
+        println!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
 
-fn breaking(root: &Path, base: Option<String>) -> anyhow::Result<ExitCode> {
+fn breaking(root: &Path, api: Option<&str>, base: Option<String>) -> anyhow::Result<ExitCode> {
+    let mut code = ExitCode::SUCCESS;
+    for entry in selected(root, api)? {
+        if breaking_one(root, &entry.spec, base.clone())? {
+            code = ExitCode::from(EXIT_BREAKING);
+        }
+    }
+    Ok(code)
+}
+
+/// Whether `spec` breaks its callers without a major version bump (reported on stderr).
+fn breaking_one(root: &Path, spec: &str, base: Option<String>) -> anyhow::Result<bool> {
     let new_text =
-        std::fs::read_to_string(root.join(SPEC)).with_context(|| format!("reading {SPEC}"))?;
-    let new = codegen::load_str(Path::new(SPEC), &new_text).map_err(|e| anyhow::anyhow!("{e}"))?;
+        std::fs::read_to_string(root.join(spec)).with_context(|| format!("reading {spec}"))?;
+    let new = codegen::load_str(Path::new(spec), &new_text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let base = match base {
         Some(base) => Some(base),
-        None => default_base(root, &new.doc.info.version)?,
+        None => default_base(root, spec, &new.doc.info.version)?,
     };
     let Some(base) = base else {
-        println!("{SPEC} has no earlier version to compare with");
-        return Ok(ExitCode::SUCCESS);
+        println!("{spec} has no earlier version to compare with");
+        return Ok(false);
     };
-    let old_text = git(root, &["show", &format!("{base}:{SPEC}")])?;
-    let label = format!("{base}:{SPEC}");
+    let Ok(old_text) = git(root, &["show", &format!("{base}:{spec}")]) else {
+        println!("{spec} is not in {base}: nothing to compare with");
+        return Ok(false);
+    };
+    let label = format!("{base}:{spec}");
     let old =
         codegen::load_str(Path::new(&label), &old_text).map_err(|e| anyhow::anyhow!("{e}"))?;
     let changes = codegen::breaking::breaking_changes(&old.raw, &new.raw);
     if changes.is_empty() {
-        println!("no breaking changes in {SPEC} since {base}");
-        return Ok(ExitCode::SUCCESS);
+        println!("no breaking changes in {spec} since {base}");
+        return Ok(false);
     }
     for change in &changes {
         eprintln!("breaking: {change}");
@@ -117,40 +218,40 @@ fn breaking(root: &Path, base: Option<String>) -> anyhow::Result<ExitCode> {
         version
             .split('.')
             .next()
-            .and_then(|m| m.parse::<u64>().ok())
+            .and_then(|m| m.trim_start_matches('v').parse::<u64>().ok())
             .unwrap_or(0)
     };
     let (before, after) = (&old.doc.info.version, &new.doc.info.version);
     if major(after) > major(before) {
         println!(
-            "{} breaking change(s) since {base}, allowed: info.version went from {before} to {after}",
+            "{} breaking change(s) in {spec} since {base}, allowed: info.version went from {before} to {after}",
             changes.len()
         );
-        return Ok(ExitCode::SUCCESS);
+        return Ok(false);
     }
     eprintln!(
-        "{} breaking change(s) since {base}: make them compatible, or raise info.version's major \
-         version (now {after}) and the client's version with it",
+        "{} breaking change(s) in {spec} since {base}: make them compatible, or raise \
+         info.version's major version (now {after}) and the client's version with it",
         changes.len()
     );
-    Ok(ExitCode::from(EXIT_BREAKING))
+    Ok(true)
 }
 
 /// The spec callers may rely on: the first commit that has the spec's current `info.version`
 /// (so every change since that version appeared counts, not only the last one), or HEAD when
 /// the working copy has just changed the version; `None` when the spec is not committed yet.
-fn default_base(root: &Path, version: &str) -> anyhow::Result<Option<String>> {
+fn default_base(root: &Path, spec: &str, version: &str) -> anyhow::Result<Option<String>> {
     if git(root, &["rev-parse", "--is-shallow-repository"])?.trim() == "true" {
         anyhow::bail!(
             "this is a shallow clone: fetch the spec's history (git fetch --unshallow) or pass --base"
         );
     }
     let mut base = None;
-    for commit in git(root, &["rev-list", "HEAD", "--", SPEC])?.lines() {
-        let Ok(text) = git(root, &["show", &format!("{commit}:{SPEC}")]) else {
+    for commit in git(root, &["rev-list", "HEAD", "--", spec])?.lines() {
+        let Ok(text) = git(root, &["show", &format!("{commit}:{spec}")]) else {
             break;
         };
-        let same = codegen::load_str(Path::new(SPEC), &text)
+        let same = codegen::load_str(Path::new(spec), &text)
             .is_ok_and(|old| old.doc.info.version == version);
         if !same {
             break;
@@ -161,7 +262,7 @@ fn default_base(root: &Path, version: &str) -> anyhow::Result<Option<String>> {
         Some(base) => Ok(Some(base)),
         None if git(
             root,
-            &["rev-parse", "--verify", "--quiet", &format!("HEAD:{SPEC}")],
+            &["rev-parse", "--verify", "--quiet", &format!("HEAD:{spec}")],
         )
         .is_ok() =>
         {
@@ -187,79 +288,6 @@ fn git(root: &Path, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(output.stdout)?)
 }
 
-/// Every generated file of the workspace with the contents the generator gives it.
-fn connect_files(root: &Path) -> anyhow::Result<Vec<(PathBuf, String)>> {
-    let spec_path = Path::new("openapi/connect.yaml");
-    let text = std::fs::read_to_string(root.join(spec_path))
-        .with_context(|| format!("reading {}", spec_path.display()))?;
-    // Messages name the spec by its path in the repository, as designers know it.
-    let spec = codegen::load_str(spec_path, &text).map_err(|error| anyhow::anyhow!("{error}"))?;
-    let output =
-        codegen::generate(&spec, &settings()).map_err(|error| anyhow::anyhow!("{error}"))?;
-    Ok(vec![
-        (
-            root.join("crates/connect-types/src/generated.rs"),
-            output.types,
-        ),
-        (root.join("crates/connect-api/src/generated.rs"), output.api),
-        (
-            root.join("crates/connect-client/src/generated.rs"),
-            output.client,
-        ),
-    ])
-}
-
-/// The client crate is published with the API's version: its `Cargo.toml` `version` must be the
-/// spec's `info.version`, so that `connect-client 1.2.0` speaks Connect API 1.2.0.
-fn check_client_version(root: &Path) -> anyhow::Result<()> {
-    let spec_path = Path::new("openapi/connect.yaml");
-    let text = std::fs::read_to_string(root.join(spec_path))
-        .with_context(|| format!("reading {}", spec_path.display()))?;
-    let spec = codegen::load_str(spec_path, &text).map_err(|error| anyhow::anyhow!("{error}"))?;
-    let spec_version = spec.doc.info.version;
-
-    let manifest_path = Path::new("crates/connect-client/Cargo.toml");
-    let manifest = std::fs::read_to_string(root.join(manifest_path))
-        .with_context(|| format!("reading {}", manifest_path.display()))?;
-    // The `version = "..."` line of the `[package]` table; no TOML parser for one line.
-    let client_version = manifest
-        .lines()
-        .skip_while(|line| line.trim() != "[package]")
-        .skip(1)
-        .take_while(|line| !line.trim_start().starts_with('['))
-        .find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            let value = value.split('#').next()?.trim().trim_matches('"');
-            (key.trim() == "version").then(|| value.to_string())
-        })
-        .with_context(|| {
-            format!(
-                "{} has no literal `version = \"...\"` in [package]",
-                manifest_path.display()
-            )
-        })?;
-
-    anyhow::ensure!(
-        client_version == spec_version,
-        "{} has version {client_version} but {} has info.version {spec_version}: \
-         the client is published with the API's version, so make them equal",
-        manifest_path.display(),
-        spec_path.display(),
-    );
-    Ok(())
-}
-
-fn settings() -> codegen::Settings {
-    codegen::Settings {
-        source_label: "openapi/connect.yaml".to_string(),
-        trait_name: "ConnectApi".to_string(),
-        types_crate: "::connect_types".to_string(),
-        error_schema: "Error".to_string(),
-        // The client's hooks add the API key to requests sent through any reqwest::Client.
-        client_inner_type: Some("crate::auth::ClientState".to_string()),
-    }
-}
-
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -271,16 +299,19 @@ fn workspace_root() -> PathBuf {
 mod tests {
     use super::*;
 
-    /// `cargo test` fails when a generated file is stale, as `cargo xtask check` does.
+    /// `cargo test` fails when a generated file of any API is stale, as `cargo xtask check`
+    /// does.
     #[test]
     fn generated_files_are_fresh() {
         let root = workspace_root();
         let mut stale = Vec::new();
-        for (path, contents) in connect_files(&root).expect("the spec generates") {
-            if let Outcome::Stale(diff) =
-                ensure_file_contents(&path, &contents, Mode::Verify).unwrap()
-            {
-                stale.push(format!("{}\n{diff}", path.display()));
+        for entry in workspace::read_manifest(&root).expect("the manifest").apis {
+            for (path, contents) in entry.generate(&root).expect("the spec generates") {
+                if let Outcome::Stale(diff) =
+                    ensure_file_contents(&path, &contents, Mode::Verify).unwrap()
+                {
+                    stale.push(format!("{}\n{diff}", path.display()));
+                }
             }
         }
         assert!(
@@ -290,11 +321,14 @@ mod tests {
         );
     }
 
-    /// `cargo test` fails when connect-client's version is not the spec's, as `cargo xtask` does.
+    /// `cargo test` fails when a client's version is not its spec's, as `cargo xtask` does.
     #[test]
-    fn client_version_is_the_spec_version() {
-        if let Err(error) = check_client_version(&workspace_root()) {
-            panic!("{error:#}");
+    fn client_versions_are_the_spec_versions() {
+        let root = workspace_root();
+        for entry in workspace::read_manifest(&root).expect("the manifest").apis {
+            if let Err(error) = entry.check_client_version(&root) {
+                panic!("{error:#}");
+            }
         }
     }
 

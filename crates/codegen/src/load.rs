@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::Segment;
 
-use crate::locate::{Position, locate};
 use crate::pointer::Pointer;
+use crate::source::{self, Document, Format, Position, ReadError};
 
 /// A loaded OpenAPI document.
 #[derive(Clone, Debug)]
@@ -20,6 +20,58 @@ pub struct Spec {
     pub raw: Value,
     /// The source text, for locating the nodes that messages name.
     pub text: String,
+    /// Where each node of `raw` was written in `text`.
+    document: Document,
+}
+
+impl Spec {
+    /// JSON or YAML, as the document was written.
+    pub fn format(&self) -> Format {
+        self.document.format
+    }
+}
+
+/// Something that can say where a node named by a JSON pointer was written: a spec, or a
+/// document derived from one that maps its pointers back.
+pub(crate) trait Locate {
+    /// The spec's path, as messages show it.
+    fn path(&self) -> &Path;
+    /// The pointer into the source document that `pointer` stands for (the same pointer unless
+    /// the node was moved), and its position in the source text.
+    fn origin(&self, pointer: &Pointer) -> (Pointer, Option<Position>);
+}
+
+impl Locate for Spec {
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn origin(&self, pointer: &Pointer) -> (Pointer, Option<Position>) {
+        (
+            pointer.clone(),
+            self.document.locate(&self.text, pointer.as_str()),
+        )
+    }
+}
+
+/// A document being loaded, before it is a [`Spec`].
+struct Reading<'a> {
+    path: &'a Path,
+    text: &'a str,
+    document: &'a Document,
+}
+
+impl Locate for Reading<'_> {
+    fn path(&self) -> &Path {
+        self.path
+    }
+
+    fn origin(&self, pointer: &Pointer) -> (Pointer, Option<Position>) {
+        (
+            pointer.clone(),
+            self.document.locate(self.text, pointer.as_str()),
+        )
+    }
 }
 
 /// Everything that can be wrong with a spec. Every variant names the file; all but I/O and
@@ -60,34 +112,33 @@ pub enum SpecError {
 }
 
 impl SpecError {
-    /// A node that breaks a rule of OpenAPI or of this generator; `text` is the source the
-    /// node is located in.
+    /// A node that breaks a rule of OpenAPI or of this generator.
     pub(crate) fn invalid(
-        spec_path: &Path,
-        text: &str,
+        source: &(impl Locate + ?Sized),
         pointer: &Pointer,
         message: impl Into<String>,
     ) -> Self {
+        let (pointer, position) = source.origin(pointer);
         Self::Invalid {
-            path: spec_path.to_path_buf(),
+            path: source.path().to_path_buf(),
             pointer: pointer.to_string(),
-            position: locate(text, pointer.as_str()),
+            position,
             message: message.into(),
         }
     }
 
     /// A valid construct the generator cannot express, with a hint at what to write instead.
     pub(crate) fn unsupported(
-        spec_path: &Path,
-        text: &str,
+        source: &(impl Locate + ?Sized),
         pointer: &Pointer,
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> Self {
+        let (pointer, position) = source.origin(pointer);
         Self::Unsupported {
-            path: spec_path.to_path_buf(),
+            path: source.path().to_path_buf(),
             pointer: pointer.to_string(),
-            position: locate(text, pointer.as_str()),
+            position,
             message: message.into(),
             hint: hint.into(),
         }
@@ -132,50 +183,57 @@ pub fn load(path: &Path) -> Result<Spec, SpecError> {
     load_str(path, &text)
 }
 
-/// Checks a spec given as text; `path` only labels messages.
+/// Checks a spec given as text; `path` labels messages and, by its extension, says whether the
+/// text is JSON or YAML.
 pub fn load_str(path: &Path, text: &str) -> Result<Spec, SpecError> {
-    let yaml: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
-        let (line, column) = error.location().map_or((0, 0), |l| (l.line(), l.column()));
-        SpecError::Syntax {
+    let document = source::read(text, Format::of(path, text)).map_err(|error| match error {
+        ReadError::Syntax { position, message } => SpecError::Syntax {
             path: path.to_path_buf(),
-            line,
-            column,
-            message: strip_location(&error.to_string(), line, column),
-        }
+            line: position.line,
+            column: position.column,
+            message,
+        },
+        ReadError::Node {
+            pointer,
+            position,
+            message,
+        } => SpecError::Invalid {
+            path: path.to_path_buf(),
+            pointer: pointer.to_string(),
+            position,
+            message,
+        },
     })?;
-    let raw: Value = serde_json::to_value(&yaml).map_err(|error| {
-        SpecError::invalid(
-            path,
-            text,
-            &Pointer::root(),
-            format!("not representable as JSON: {error}"),
-        )
-    })?;
+    let reading = Reading {
+        path,
+        text,
+        document: &document,
+    };
+    let raw = &document.value;
     if !raw.is_object() {
         return Err(SpecError::invalid(
-            path,
-            text,
+            &reading,
             &Pointer::root(),
             "the document must be a mapping",
         ));
     }
-    check_version(path, text, &raw)?;
-    let doc = openapi(path, text, &raw)?;
+    check_version(&reading, raw)?;
+    let doc = openapi(&reading, raw)?;
     Ok(Spec {
         path: path.to_path_buf(),
         doc,
-        raw,
+        raw: document.value.clone(),
         text: text.to_string(),
+        document,
     })
 }
 
 /// The document as progenitor reads it; a node of the wrong shape is named by its pointer.
-fn openapi(path: &Path, text: &str, raw: &Value) -> Result<openapiv3::OpenAPI, SpecError> {
+fn openapi(reading: &Reading<'_>, raw: &Value) -> Result<openapiv3::OpenAPI, SpecError> {
     shape(raw, &Pointer::root()).map_err(|(pointer, message)| {
         let (pointer, message) = refine(raw, pointer, message);
         SpecError::invalid(
-            path,
-            text,
+            reading,
             &pointer,
             format!("not a valid OpenAPI 3.0 node: {message}"),
         )
@@ -270,29 +328,38 @@ fn first_error<T: DeserializeOwned>(node: &Value, at: &Pointer) -> Option<(Point
         .find_map(|(key, value)| shape::<T>(value, &at.join(key)).err())
 }
 
-fn check_version(path: &Path, text: &str, raw: &Value) -> Result<(), SpecError> {
+fn check_version(reading: &Reading<'_>, raw: &Value) -> Result<(), SpecError> {
+    if let Some(version) = raw.get("swagger") {
+        let shown = version
+            .as_str()
+            .map_or_else(|| version.to_string(), str::to_string);
+        return Err(SpecError::unsupported(
+            reading,
+            &Pointer::root().join("swagger"),
+            format!("this is a Swagger {shown} document, not OpenAPI 3.0"),
+            "convert it to OpenAPI 3.0 first (for example `npx swagger2openapi spec.yaml -o \
+             openapi.yaml`, or the converter at converter.swagger.io), then generate from that",
+        ));
+    }
     let pointer = Pointer::root().join("openapi");
-    match raw.get("openapi").and_then(Value::as_str) {
-        Some(version) if version.starts_with("3.0.") => Ok(()),
-        Some(version) => Err(SpecError::unsupported(
-            path,
-            text,
+    match raw.get("openapi") {
+        Some(Value::String(version)) if version.starts_with("3.0.") => Ok(()),
+        Some(Value::String(version)) => Err(SpecError::unsupported(
+            reading,
             &pointer,
             format!("OpenAPI {version} is not supported"),
             "progenitor reads OpenAPI 3.0.x only: write `openapi: 3.0.3` and use 3.0 constructs \
              (`nullable: true` rather than type arrays)",
         )),
+        Some(other) => Err(SpecError::invalid(
+            reading,
+            &pointer,
+            format!("`openapi` must be a version string such as `3.0.3`, not {other}"),
+        )),
         None => Err(SpecError::invalid(
-            path,
-            text,
+            reading,
             &pointer,
             "missing `openapi` version string (expected `openapi: 3.0.3`)",
         )),
     }
-}
-
-/// serde_yaml puts " at line L column C" after the problem (and sometimes a context with its
-/// own location after that); the problem's location is printed up front instead.
-fn strip_location(message: &str, line: usize, column: usize) -> String {
-    message.replacen(&format!(" at line {line} column {column}"), "", 1)
 }

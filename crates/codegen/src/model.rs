@@ -2,42 +2,44 @@
 //! proof work from. Every construct the generator cannot express is refused here, with the JSON
 //! pointer of the node and a hint.
 
-use std::path::Path;
-
-use heck::{ToSnakeCase, ToUpperCamelCase};
-use proc_macro2::Ident;
 use serde_json::Value;
 
+use crate::errors::{self, ErrorKind};
+use crate::media::{self, BodyMedia};
+use crate::normalize::{Normalized, OperationName};
 use crate::pointer::Pointer;
-use crate::{Settings, Spec, SpecError};
+use crate::{Settings, SpecError};
 
-/// The HTTP methods OpenAPI allows in a path item, in document order.
-const METHODS: [&str; 8] = [
-    "get", "put", "post", "delete", "options", "head", "patch", "trace",
-];
-
-/// All operations of a spec.
+/// All operations of a spec, and the error kinds they share.
 #[derive(Clone, Debug)]
 pub struct Api {
     pub operations: Vec<Operation>,
+    pub kinds: Vec<ErrorKind>,
 }
 
 /// One operation, with every `$ref` resolved.
 #[derive(Clone, Debug)]
 pub struct Operation {
-    pub id: String,
-    /// snake_case of `id`: the method name on the trait and on the client.
-    pub fn_name: String,
+    pub name: OperationName,
     /// Upper case, e.g. `GET`.
     pub method: String,
-    pub path: String,
     pub summary: Option<String>,
     pub description: Option<String>,
     pub tags: Vec<String>,
+    pub deprecated: bool,
     pub params: Vec<Param>,
     pub body: Option<Body>,
     pub success: Success,
-    pub pointer: String,
+    /// The documented error responses.
+    pub errors: Vec<ErrorResponse>,
+    /// Index into [`Api::kinds`] (unused for websockets).
+    pub kind: usize,
+    /// A websocket (`x-dropshot-websocket`): a dropshot channel, which answers with the
+    /// protocol upgrade and dropshot's own errors.
+    pub websocket: bool,
+    /// Media types and statuses the spec documents that the generated code does not serve,
+    /// for the docs.
+    pub notes: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,40 +66,60 @@ pub struct Param {
     pub required: bool,
     pub description: Option<String>,
     pub ty: ParamType,
-    /// The parameter's schema as written (after resolving the parameter's own `$ref`).
+    /// The schema the value is checked against and documented with: as written, or, for a
+    /// `$ref` to a scalar component, that component's schema.
     pub schema: Value,
+    /// For arrays: where each occurrence splits (`,` for `explode: false`), empty when only
+    /// repetition separates items.
+    pub delimiter: &'static str,
     /// The parameter node, after resolving its `$ref`.
     pub pointer: String,
 }
 
-/// The Rust type a parameter parses into.
+/// The Rust type a parameter or response header parses into.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamType {
     String,
     Uuid,
     DateTime,
+    Date,
     Integer(&'static str),
     Number,
     Boolean,
-    /// A component schema (a string enum), by its component name.
+    /// A component schema (a string enum), by its Rust name.
     Named(String),
-    /// A repeatable query parameter.
     Array(Box<ParamType>),
 }
 
 #[derive(Clone, Debug)]
 pub struct Body {
-    /// Component schema name.
-    pub schema: String,
+    pub media: BodyMedia,
+    /// The media type served, as written.
+    pub media_type: String,
+    /// The body's type: a component schema's Rust name, `None` for any JSON value (no schema),
+    /// and for raw bodies.
+    pub schema: Option<String>,
+    /// For raw bodies: the media types accepted.
+    pub accepted: Vec<String>,
     pub required: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct Success {
-    pub status: u16,
-    /// Component schema name; `None` for 204.
-    pub schema: Option<String>,
+    /// The documented success statuses, the one dropshot documents first; empty when the spec
+    /// documents no success response.
+    pub statuses: Vec<u16>,
+    pub content: Content,
     pub headers: Vec<ResponseHeader>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Content {
+    Empty,
+    /// JSON of a component schema (by Rust name), or any JSON value.
+    Json(Option<String>),
+    /// Not JSON: bytes and a media type.
+    Raw,
 }
 
 #[derive(Clone, Debug)]
@@ -105,93 +127,64 @@ pub struct ResponseHeader {
     pub name: String,
     pub required: bool,
     pub description: Option<String>,
+    pub ty: ParamType,
 }
 
-struct Ctx<'a> {
-    path: &'a Path,
-    text: &'a str,
-    raw: &'a Value,
-    error_schema: &'a str,
+/// One documented error response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorResponse {
+    /// `404`, `4XX` or `default`.
+    pub status: String,
+    /// The body's schema (Rust name), `None` without a body; `Some(None)`-like "any JSON" is
+    /// kept as the schema `Value`.
+    pub schema: Option<String>,
+    /// The response node (resolved).
+    pub pointer: String,
+}
+
+pub(crate) struct Ctx<'n, 's> {
+    pub n: &'n Normalized<'s>,
 }
 
 impl Api {
-    /// Resolves and checks every operation of `spec`.
-    pub fn from_spec(spec: &Spec, settings: &Settings) -> Result<Self, SpecError> {
-        let ctx = Ctx {
-            path: &spec.path,
-            text: &spec.text,
-            raw: &spec.raw,
-            error_schema: &settings.error_schema,
-        };
-        ctx.check_error_schema()?;
+    /// Resolves and checks every operation of the normalized spec, then groups their errors
+    /// into kinds (hoisting a `oneOf` body for kinds with several error schemas).
+    pub fn from_spec(
+        normalized: &mut Normalized<'_>,
+        settings: &Settings,
+    ) -> Result<Self, SpecError> {
         let mut operations = Vec::new();
-        let paths_pointer = Pointer::root().join("paths");
-        let paths = spec.raw.get("paths").and_then(Value::as_object);
-        for (path, item) in paths.into_iter().flatten() {
-            let item_pointer = paths_pointer.join(path);
-            if item.get("$ref").is_some() {
-                return Err(ctx.unsupported(
-                    &item_pointer.join("$ref"),
-                    "path items given by `$ref` are not supported",
-                    "write the path item inline under `paths`",
-                ));
+        let mut warnings = Vec::new();
+        {
+            let ctx = Ctx { n: normalized };
+            ctx.check_document(&mut warnings)?;
+            for name in &normalized.operations {
+                operations.push(ctx.operation(name)?);
             }
-            let shared = item
-                .get("parameters")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for method in METHODS {
-                if let Some(op) = item.get(method) {
-                    let pointer = item_pointer.join(method);
-                    operations.push(ctx.operation(
-                        path,
-                        method,
-                        op,
-                        &shared,
-                        &item_pointer,
-                        pointer,
-                    )?);
-                }
-            }
+            ctx.check_references(&ctx.n.doc, &Pointer::root(), None)?;
         }
-        for (index, op) in operations.iter().enumerate() {
-            if let Some(other) = operations[..index].iter().find(|o| o.fn_name == op.fn_name) {
-                return Err(ctx.invalid(
-                    &Pointer::parse(&op.pointer).join("operationId"),
-                    format!(
-                        "operationId `{}` maps to the Rust name `{}`, already used by `{}`",
-                        op.id, op.fn_name, other.id
-                    ),
-                ));
-            }
-        }
-        check_item_names(&ctx, &operations)?;
-        // After the operations, whose checks name a missing reference more precisely.
-        ctx.check_references(ctx.raw, &Pointer::root(), None)?;
-        ctx.require_error_schema()?;
-        Ok(Self { operations })
+        normalized.warnings.extend(warnings);
+        check_routes(normalized, &operations)?;
+        let kinds = errors::kinds(normalized, &mut operations, settings)?;
+        let api = Self { operations, kinds };
+        check_item_names(normalized, &api)?;
+        Ok(api)
     }
 }
 
 impl Operation {
     /// The Rust struct of one of this operation's parameter sets (`Path`, `Query`, `Headers`)
-    /// or of its success headers (`ResponseHeaders`). The API generator names them so.
+    /// or of its success headers (`ResponseHeaders`).
     pub fn item_name(&self, suffix: &str) -> String {
-        format!("{}{suffix}", self.id.to_upper_camel_case())
+        format!("{}{suffix}", self.name.stem)
     }
 
-    /// The Rust function generated for one parameter (`what` is `schema` or `default`).
-    pub fn helper_name(&self, location: Location, param: &str, what: &str) -> String {
-        let field = field_ident(param)
-            .map(|f| f.to_string())
-            .unwrap_or_default();
-        format!(
-            "{}_{}_{}_{what}",
-            self.fn_name,
-            location.as_str(),
-            field.trim_start_matches("r#")
-        )
+    /// The parameters of one location, in order.
+    pub fn params_in(&self, location: Location) -> Vec<&Param> {
+        self.params
+            .iter()
+            .filter(|p| p.location == location)
+            .collect()
     }
 
     /// Every top-level Rust item the API generator makes for this operation.
@@ -202,19 +195,8 @@ impl Operation {
             (Location::Query, "Query"),
             (Location::Header, "Headers"),
         ] {
-            let params: Vec<&Param> = self
-                .params
-                .iter()
-                .filter(|p| p.location == location)
-                .collect();
-            if !params.is_empty() {
+            if !self.params_in(location).is_empty() {
                 names.push(self.item_name(suffix));
-            }
-            for param in params {
-                names.push(self.helper_name(location, &param.name, "schema"));
-                if !param.required && param.schema.get("default").is_some() {
-                    names.push(self.helper_name(location, &param.name, "default"));
-                }
             }
         }
         if !self.success.headers.is_empty() {
@@ -224,28 +206,118 @@ impl Operation {
     }
 }
 
-/// Names the API generator uses for its own items.
-const FIXED_ITEMS: [&str; 4] = ["ApiError", "RequestBody", "JsonBody", "SCHEMA_DEFINITIONS"];
-
-/// Two operations whose generated items would share a name (`getA`'s response headers and
-/// `getAResponse`'s header parameters are both `GetAResponseHeaders`).
-fn check_item_names(ctx: &Ctx<'_>, operations: &[Operation]) -> Result<(), SpecError> {
-    let mut owners: std::collections::HashMap<String, &str> = FIXED_ITEMS
-        .iter()
-        .map(|name| (name.to_string(), "the generator"))
-        .collect();
+/// Dropshot's router takes paths as a tree of whole segments, each either a literal or a
+/// variable (`{name}`), and refuses (with a panic, at start-up) a literal beside a variable at
+/// the same place, or two names for one variable (dropshot issue #199). Found here instead,
+/// with both paths named.
+fn check_routes(n: &Normalized<'_>, operations: &[Operation]) -> Result<(), SpecError> {
+    #[derive(Default)]
+    struct Node {
+        literals: std::collections::BTreeMap<String, Node>,
+        /// The variable's name, the path that named it first, and what follows it.
+        variable: Option<(String, String, Box<Node>)>,
+        /// The first path that reached this node through a literal.
+        literal_path: Option<String>,
+    }
+    let mut root = Node::default();
+    let mut seen = std::collections::BTreeSet::new();
     for op in operations {
+        let path = &op.name.path;
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let at = Pointer::root().join("paths").join(path);
+        let hint = "dropshot routes a path segment either by a literal or by a variable, not \
+                    both, and a variable by one name (dropshot issue #199): rename or regroup \
+                    one of the paths";
+        let mut node = &mut root;
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            let variable = segment.starts_with('{') && segment.ends_with('}') && segment.len() > 2;
+            if !variable && (segment.contains('{') || segment.contains('}')) {
+                return Err(SpecError::unsupported(
+                    n,
+                    &at,
+                    format!("the path segment `{segment}` mixes a variable with other text"),
+                    "dropshot path variables are whole segments (`/files/{name}`, not \
+                     `/files/{name}.json`); make the variable its own segment",
+                ));
+            }
+            if variable {
+                let name = &segment[1..segment.len() - 1];
+                if let Some(other) = &node.literal_path {
+                    return Err(SpecError::unsupported(
+                        n,
+                        &at,
+                        format!(
+                            "the path `{path}` has the variable `{segment}` where `{other}` has a literal segment"
+                        ),
+                        hint,
+                    ));
+                }
+                let entry = node
+                    .variable
+                    .get_or_insert_with(|| (name.to_string(), path.clone(), Box::default()));
+                if entry.0 != name {
+                    return Err(SpecError::unsupported(
+                        n,
+                        &at,
+                        format!(
+                            "the path `{path}` names the variable `{name}` where `{}` names it `{}`",
+                            entry.1, entry.0
+                        ),
+                        hint,
+                    ));
+                }
+                node = &mut entry.2;
+            } else {
+                if let Some((name, other, _)) = &node.variable {
+                    return Err(SpecError::unsupported(
+                        n,
+                        &at,
+                        format!(
+                            "the path `{path}` has the literal segment `{segment}` where `{other}` has the variable `{{{name}}}`"
+                        ),
+                        hint,
+                    ));
+                }
+                node.literal_path.get_or_insert_with(|| path.clone());
+                node = node.literals.entry(segment.to_string()).or_default();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Names the API generator uses for its own items.
+const FIXED_ITEMS: [&str; 1] = ["SCHEMA_DEFINITIONS"];
+
+/// Two operations (or an operation and an error kind) whose generated items would share a
+/// name (`getA`'s response headers and `getAResponse`'s header parameters are both
+/// `GetAResponseHeaders`).
+fn check_item_names(n: &Normalized<'_>, api: &Api) -> Result<(), SpecError> {
+    let mut owners: std::collections::HashMap<String, String> = FIXED_ITEMS
+        .iter()
+        .map(|name| (name.to_string(), "the generator".to_string()))
+        .collect();
+    for kind in &api.kinds {
+        for name in [&kind.alias, &kind.marker] {
+            owners.insert(name.clone(), format!("the error type `{}`", kind.alias));
+        }
+    }
+    for op in &api.operations {
         for name in op.item_names() {
-            if let Some(owner) = owners.insert(name.clone(), &op.id) {
-                return Err(ctx.unsupported(
-                    &Pointer::parse(&op.pointer).join("operationId"),
+            if let Some(owner) = owners.insert(name.clone(), format!("operation `{}`", op.name.id))
+            {
+                let at = match op.name.derived {
+                    true => op.name.pointer(),
+                    false => op.name.pointer().join("operationId"),
+                };
+                return Err(SpecError::unsupported(
+                    n,
+                    &at,
                     format!(
-                        "operation `{}` makes the Rust item `{name}`, which {} makes too",
-                        op.id,
-                        match owner {
-                            "the generator" => "the generator".to_string(),
-                            other => format!("operation `{other}`"),
-                        }
+                        "operation `{}` makes the Rust item `{name}`, which {owner} makes too",
+                        op.name.id
                     ),
                     "rename one operationId (or parameter) so that their generated names differ",
                 ));
@@ -255,22 +327,26 @@ fn check_item_names(ctx: &Ctx<'_>, operations: &[Operation]) -> Result<(), SpecE
     Ok(())
 }
 
-impl Ctx<'_> {
-    fn unsupported(
+impl Ctx<'_, '_> {
+    pub(crate) fn unsupported(
         &self,
         pointer: &Pointer,
         message: impl Into<String>,
         hint: impl Into<String>,
     ) -> SpecError {
-        SpecError::unsupported(self.path, self.text, pointer, message, hint)
+        SpecError::unsupported(self.n, pointer, message, hint)
     }
 
-    fn invalid(&self, pointer: &Pointer, message: impl Into<String>) -> SpecError {
-        SpecError::invalid(self.path, self.text, pointer, message)
+    pub(crate) fn invalid(&self, pointer: &Pointer, message: impl Into<String>) -> SpecError {
+        SpecError::invalid(self.n, pointer, message)
+    }
+
+    fn raw(&self) -> &Value {
+        &self.n.doc
     }
 
     /// Follows a local `$ref` (possibly several) to the node it names.
-    fn resolve<'v>(
+    pub(crate) fn resolve<'v>(
         &'v self,
         node: &'v Value,
         pointer: &Pointer,
@@ -295,17 +371,17 @@ impl Ctx<'_> {
                 let chain: Vec<String> = visited
                     .iter()
                     .chain([&target])
-                    .map(ToString::to_string)
+                    .map(|p| self.n.source_pointer(p).to_string())
                     .collect();
                 return Err(self.invalid(
                     &pointer.join("$ref"),
                     format!("reference cycle: {}", chain.join(" -> ")),
                 ));
             }
-            node = self.raw.pointer(target.as_str()).ok_or_else(|| {
+            node = self.raw().pointer(target.as_str()).ok_or_else(|| {
                 self.invalid(
                     &pointer.join("$ref"),
-                    format!("`{reference}` does not resolve"),
+                    format!("`{}` does not resolve", self.shown_ref(reference)),
                 )
             })?;
             visited.push(target.clone());
@@ -313,70 +389,157 @@ impl Ctx<'_> {
         }
     }
 
-    /// The component name a schema `$ref`s, refusing inline schemas where a name is needed.
-    fn schema_ref(
-        &self,
-        schema: &Value,
-        pointer: &Pointer,
-        what: &str,
-    ) -> Result<String, SpecError> {
-        let reference = schema.get("$ref").and_then(Value::as_str);
-        match reference.and_then(|r| r.strip_prefix("#/components/schemas/")) {
-            Some(name)
-                if self
-                    .raw
-                    .pointer(&format!("/components/schemas/{name}"))
-                    .is_some() =>
-            {
-                // The generated trait names the type as typify does, in UpperCamelCase.
-                let type_name = name.to_upper_camel_case();
-                if !is_plain_ident(&type_name) {
-                    return Err(self.unsupported(
-                        &Pointer::parse(reference.unwrap_or_default()),
-                        format!("schema `{name}` does not make a Rust type name (`{type_name}`)"),
-                        "start the schema's name with a letter (PascalCase, e.g. `TwoFactorCode`): \
-                         it becomes a Rust type",
-                    ));
-                }
-                Ok(name.to_string())
+    /// A `$ref` as the designer wrote it (component schemas carry their source names).
+    fn shown_ref(&self, reference: &str) -> String {
+        self.n
+            .source_pointer(&Pointer::parse(reference))
+            .to_string()
+    }
+
+    /// Checks that hold for the document as a whole; what is suspect but not wrong becomes a
+    /// warning.
+    fn check_document(&self, warnings: &mut Vec<SpecError>) -> Result<(), SpecError> {
+        // Security requirements name schemes of `components/securitySchemes`.
+        let schemes = self
+            .raw()
+            .pointer("/components/securitySchemes")
+            .and_then(Value::as_object);
+        let mut requirements: Vec<(Pointer, &Value)> = Vec::new();
+        if let Some(list) = self.raw().get("security") {
+            requirements.push((Pointer::root().join("security"), list));
+        }
+        for name in &self.n.operations {
+            if let Some(list) = self.raw().pointer(name.pointer().join("security").as_str()) {
+                requirements.push((name.pointer().join("security"), list));
             }
-            Some(_) => Err(self.invalid(
-                &pointer.join("$ref"),
-                format!("`{}` does not resolve", reference.unwrap_or_default()),
-            )),
-            None => Err(self.unsupported(
-                pointer,
-                format!("inline {what} schemas are not supported"),
-                "define the schema under `components/schemas` and `$ref` it here, so that the \
-                 server, the client and the docs share one named type",
-            )),
+        }
+        for (pointer, list) in requirements {
+            for (index, requirement) in list.as_array().into_iter().flatten().enumerate() {
+                for scheme in requirement
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k)
+                {
+                    if !schemes.is_some_and(|s| s.contains_key(scheme)) {
+                        return Err(self.invalid(
+                            &pointer.join(index).join(scheme),
+                            format!(
+                                "the security requirement names `{scheme}`, which \
+                                 `components/securitySchemes` does not define"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        self.check_schemas(warnings);
+        self.check_json_schemas()
+    }
+
+    /// Every component schema is a JSON Schema the server can compile (its requests are
+    /// validated against them): a keyword of the wrong shape (`required: []` in draft 4, a
+    /// negative `maxLength`) or a `pattern` that is no regular expression is an error here,
+    /// not a panic when the first request comes.
+    fn check_json_schemas(&self) -> Result<(), SpecError> {
+        let document = serde_json::json!({ "definitions": spec_schema::definitions(self.raw()) });
+        if let Err((pointer, message)) = spec_schema::check(&document) {
+            let pointer = match pointer.strip_prefix("/definitions/") {
+                Some(rest) => format!("/components/schemas/{rest}"),
+                None => pointer,
+            };
+            return Err(self.invalid(
+                &Pointer::parse(&pointer),
+                format!("not a valid schema: {message}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every component schema (hoisted ones included): `required` should name declared
+    /// properties. JSON Schema allows it (the property must be there, with any value), the
+    /// generated types cannot check it, and it is more often a typo: a warning.
+    fn check_schemas(&self, warnings: &mut Vec<SpecError>) {
+        let Some(schemas) = self
+            .raw()
+            .pointer("/components/schemas")
+            .and_then(Value::as_object)
+        else {
+            return;
+        };
+        for (name, schema) in schemas {
+            let pointer = Pointer::root()
+                .join("components")
+                .join("schemas")
+                .join(name);
+            self.check_schema(schema, &pointer, 0, warnings);
         }
     }
 
-    /// The generated API's error type wraps the error schema, so it must exist even when no
-    /// operation documents an error response.
-    fn require_error_schema(&self) -> Result<(), SpecError> {
-        let schemas = Pointer::root().join("components").join("schemas");
-        if self
-            .raw
-            .pointer(schemas.join(self.error_schema).as_str())
-            .is_some()
-        {
-            return Ok(());
+    fn check_schema(
+        &self,
+        schema: &Value,
+        pointer: &Pointer,
+        depth: usize,
+        warnings: &mut Vec<SpecError>,
+    ) {
+        let Some(map) = schema.as_object() else {
+            return;
+        };
+        if depth > 64 || map.contains_key("$ref") {
+            return;
         }
-        let at = [schemas, Pointer::root().join("components")]
-            .into_iter()
-            .find(|p| self.raw.pointer(p.as_str()).is_some())
-            .unwrap_or_else(Pointer::root);
-        Err(self.unsupported(
-            &at,
-            format!("the error schema `{}` is missing", self.error_schema),
-            format!(
-                "define `components/schemas/{}` with `code` and `message` strings: the generated \
-                 API's error type is made from it",
-                self.error_schema
-            ),
-        ))
+        let combined = ["allOf", "anyOf", "oneOf"]
+            .iter()
+            .any(|k| map.contains_key(*k));
+        if let (Some(required), Some(properties)) = (
+            map.get("required").and_then(Value::as_array),
+            map.get("properties").and_then(Value::as_object),
+        ) && !combined
+            && map.get("additionalProperties") != Some(&Value::Bool(true))
+        {
+            for (index, name) in required.iter().enumerate() {
+                if let Some(name) = name.as_str()
+                    && !properties.contains_key(name)
+                {
+                    warnings.push(self.invalid(
+                        &pointer.join("required").join(index),
+                        format!(
+                            "`required` names `{name}`, which is not one of the `properties`: \
+                             the generated types cannot check it"
+                        ),
+                    ));
+                }
+            }
+        }
+        for (key, child) in map {
+            match key.as_str() {
+                "properties" | "patternProperties" => {
+                    for (name, property) in child.as_object().into_iter().flatten() {
+                        self.check_schema(
+                            property,
+                            &pointer.join(key).join(name),
+                            depth + 1,
+                            warnings,
+                        );
+                    }
+                }
+                "items" | "additionalProperties" | "not" => {
+                    self.check_schema(child, &pointer.join(key), depth + 1, warnings);
+                }
+                "allOf" | "anyOf" | "oneOf" => {
+                    for (index, part) in child.as_array().into_iter().flatten().enumerate() {
+                        self.check_schema(
+                            part,
+                            &pointer.join(key).join(index),
+                            depth + 1,
+                            warnings,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Every `$ref` in the document (examples and extensions aside) names a node of this
@@ -398,9 +561,7 @@ impl Ctx<'_> {
                 }
                 for (key, child) in map {
                     // Under `properties` every key names a schema, even `example`.
-                    let data =
-                        key.starts_with("x-") || matches!(key.as_str(), "example" | "examples");
-                    if !data || parent == Some("properties") {
+                    if !crate::normalize::is_data(key, parent) || parent == Some("properties") {
                         self.check_references(child, &pointer.join(key), Some(key))?;
                     }
                 }
@@ -415,128 +576,43 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn check_error_schema(&self) -> Result<(), SpecError> {
-        let pointer = Pointer::root()
-            .join("components")
-            .join("schemas")
-            .join(self.error_schema);
-        let Some(schema) = self.raw.pointer(pointer.as_str()) else {
-            // Reported by `require_error_schema`, after the operations' own checks.
-            return Ok(());
+    fn operation(&self, name: &OperationName) -> Result<Operation, SpecError> {
+        let pointer = name.pointer();
+        let item_pointer = Pointer::root().join("paths").join(&name.path);
+        let item = self
+            .raw()
+            .pointer(item_pointer.as_str())
+            .expect("the path item exists");
+        let op = &item[name.method.as_str()];
+        if !op.is_object() {
+            return Err(self.invalid(&pointer, "an operation must be a mapping"));
+        }
+        let mut notes = Vec::new();
+        if let Some(callbacks) = op.get("callbacks").and_then(Value::as_object) {
+            // Requests the server makes, not routes it serves: nothing to generate here.
+            notes.push(format!(
+                "the spec documents callbacks ({}): requests the server makes, which are not generated.",
+                callbacks
+                    .keys()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let websocket = op.get("x-dropshot-websocket").is_some();
+        if websocket && op.get("requestBody").is_some() {
+            return Err(self.unsupported(
+                &pointer.join("requestBody"),
+                "a websocket operation cannot take a request body",
+                "send the data over the websocket once it is open",
+            ));
+        }
+        let text = |key: &str| {
+            op.get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .filter(|text| !text.trim().is_empty())
         };
-        let properties = schema.get("properties").and_then(Value::as_object);
-        for field in ["code", "message"] {
-            let ty = properties
-                .and_then(|p| p.get(field))
-                .and_then(|p| p.get("type"))
-                .and_then(Value::as_str);
-            if ty != Some("string") {
-                return Err(self.unsupported(
-                    &pointer.join("properties").join(field),
-                    format!(
-                        "the error schema `{}` needs a string property `{field}`",
-                        self.error_schema
-                    ),
-                    "error bodies carry `code` and `message` strings (and optionally `details`: \
-                     an array of { property, code, message })",
-                ));
-            }
-        }
-        // Rejected requests carry `details`; the generated code builds the error body from
-        // JSON, so the schema must take them (or at least ignore them).
-        let details_hint = "give the error schema `details: {type: array, items: {$ref: ...}}` whose \
-             items have string `property`, `code` and `message`";
-        match properties.and_then(|p| p.get("details")) {
-            None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                return Err(self.unsupported(
-                    &pointer.join("additionalProperties"),
-                    "the error schema refuses unknown properties but has no `details`",
-                    details_hint,
-                ));
-            }
-            None => {}
-            Some(details) => {
-                let details_pointer = pointer.join("properties").join("details");
-                let items = details
-                    .get("items")
-                    .filter(|_| details.get("type").and_then(Value::as_str) == Some("array"));
-                let Some(items) = items else {
-                    return Err(self.unsupported(
-                        &details_pointer,
-                        "`details` of the error schema must be an array",
-                        details_hint,
-                    ));
-                };
-                let (items, items_pointer) = self.resolve(items, &details_pointer.join("items"))?;
-                for field in ["property", "code", "message"] {
-                    let ty = items
-                        .pointer(&format!("/properties/{field}/type"))
-                        .and_then(Value::as_str);
-                    if ty != Some("string") {
-                        return Err(self.unsupported(
-                            &items_pointer.join("properties").join(field),
-                            format!("error details need a string property `{field}`"),
-                            details_hint,
-                        ));
-                    }
-                }
-            }
-        }
-        let required = schema
-            .get("required")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for (index, name) in required.iter().enumerate() {
-            if !matches!(name.as_str(), Some("code" | "message")) {
-                return Err(self.unsupported(
-                    &pointer.join("required").join(index),
-                    format!("the error schema may require only `code` and `message`, not {name}"),
-                    "make the property optional: the server fills it when it can",
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    fn operation(
-        &self,
-        path: &str,
-        method: &str,
-        op: &Value,
-        shared: &[Value],
-        item_pointer: &Pointer,
-        pointer: Pointer,
-    ) -> Result<Operation, SpecError> {
-        let Some(id) = op.get("operationId").and_then(Value::as_str) else {
-            return Err(self.unsupported(
-                &pointer,
-                "operation has no `operationId`",
-                "add `operationId: verbNoun` (camelCase); it becomes the snake_case method name \
-                 on the server trait and on the client",
-            ));
-        };
-        let fn_name = id.to_snake_case();
-        // The method is named `fn_name`; the parameter structs start with the UpperCamelCase.
-        if !is_plain_ident(&fn_name) || !is_plain_ident(&id.to_upper_camel_case()) {
-            return Err(self.unsupported(
-                &pointer.join("operationId"),
-                format!(
-                    "operationId `{id}` does not make a Rust method name ({})",
-                    snake_case_shown(id)
-                ),
-                "start the operationId with a letter and keep its snake_case clear of Rust \
-                 keywords: it becomes the method name on the server trait and on the client",
-            ));
-        }
-        if op.get("callbacks").is_some() {
-            return Err(self.unsupported(
-                &pointer.join("callbacks"),
-                "callbacks are not supported",
-                "remove them",
-            ));
-        }
-        let text = |key: &str| op.get(key).and_then(Value::as_str).map(str::to_string);
         let tags = op
             .get("tags")
             .and_then(Value::as_array)
@@ -547,26 +623,67 @@ impl Ctx<'_> {
                     .collect()
             })
             .unwrap_or_default();
+        let params = self.params(name, item, op, &item_pointer, &pointer)?;
+        let body = match op.get("requestBody") {
+            None => None,
+            Some(body) => self.body(body, &pointer.join("requestBody"), &mut notes)?,
+        };
+        let (success, errors) = match websocket {
+            // The upgrade and dropshot's own errors: nothing of the spec's to read.
+            true => (
+                Success {
+                    statuses: Vec::new(),
+                    content: Content::Empty,
+                    headers: Vec::new(),
+                },
+                Vec::new(),
+            ),
+            false => self.responses(op, &pointer.join("responses"), &mut notes)?,
+        };
+        Ok(Operation {
+            name: name.clone(),
+            method: name.method.to_uppercase(),
+            summary: text("summary"),
+            description: text("description"),
+            tags,
+            deprecated: op.get("deprecated") == Some(&Value::Bool(true)),
+            params,
+            body,
+            success,
+            errors,
+            kind: 0,
+            websocket,
+            notes,
+        })
+    }
 
+    fn params(
+        &self,
+        name: &OperationName,
+        item: &Value,
+        op: &Value,
+        item_pointer: &Pointer,
+        pointer: &Pointer,
+    ) -> Result<Vec<Param>, SpecError> {
+        let path = &name.path;
+        let list = |node: &Value, at: Pointer| -> Vec<(Value, Pointer)> {
+            node.get("parameters")
+                .and_then(Value::as_array)
+                .map(|params| {
+                    params
+                        .iter()
+                        .enumerate()
+                        .map(|(i, p)| (p.clone(), at.join("parameters").join(i)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
         let mut params: Vec<Param> = Vec::new();
-        let own = op
-            .get("parameters")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let shared_pointer = item_pointer.join("parameters");
-        let own_pointer = pointer.join("parameters");
-        let all = shared
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p, shared_pointer.join(i)))
-            .chain(
-                own.iter()
-                    .enumerate()
-                    .map(|(i, p)| (p, own_pointer.join(i))),
-            );
-        for (param, param_pointer) in all {
-            let param = self.param(param, &param_pointer)?;
+        for (param, param_pointer) in list(item, item_pointer.clone())
+            .into_iter()
+            .chain(list(op, pointer.clone()))
+        {
+            let param = self.param(&param, &param_pointer)?;
             if param.location == Location::Path && !path.contains(&format!("{{{}}}", param.name)) {
                 return Err(self.invalid(
                     &param_pointer,
@@ -578,33 +695,19 @@ impl Ctx<'_> {
                 ));
             }
             // An operation's parameter overrides a path item's one of the same name and place.
-            params.retain(|p| !(p.name == param.name && p.location == param.location));
+            params.retain(|p| {
+                !(p.location == param.location
+                    && match param.location {
+                        Location::Header => p.name.eq_ignore_ascii_case(&param.name),
+                        _ => p.name == param.name,
+                    })
+            });
             params.push(param);
-        }
-        // The parameters of one location are the fields of one struct.
-        for (index, param) in params.iter().enumerate() {
-            let field = field_ident(&param.name).map(|f| f.to_string());
-            if let Some(other) = params[..index].iter().find(|other| {
-                other.location == param.location
-                    && field_ident(&other.name).map(|f| f.to_string()) == field
-            }) {
-                return Err(self.unsupported(
-                    &Pointer::parse(&param.pointer).join("name"),
-                    format!(
-                        "{} parameters `{}` and `{}` both become the Rust field `{}`",
-                        param.location.as_str(),
-                        other.name,
-                        param.name,
-                        field.unwrap_or_default()
-                    ),
-                    "rename one of them: the parameters of one location are fields of one struct, \
-                     named by the snake_case of the parameter name",
-                ));
-            }
         }
         for segment in path
             .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .flat_map(|s| s.split('{').skip(1))
+            .filter_map(|s| s.split('}').next())
         {
             if !params
                 .iter()
@@ -624,32 +727,7 @@ impl Ctx<'_> {
                 ));
             }
         }
-
-        let body = match op.get("requestBody") {
-            None => None,
-            Some(body) => Some(self.body(body, &pointer.join("requestBody"))?),
-        };
-        let success = self.responses(op, &pointer.join("responses"))?;
-        if method == "get" && body.is_some() {
-            return Err(self.unsupported(
-                &pointer.join("requestBody"),
-                "GET operations cannot take a body",
-                "move the fields to query parameters",
-            ));
-        }
-        Ok(Operation {
-            id: id.to_string(),
-            fn_name,
-            method: method.to_uppercase(),
-            path: path.to_string(),
-            summary: text("summary"),
-            description: text("description"),
-            tags,
-            params,
-            body,
-            success,
-            pointer: pointer.as_str().to_string(),
-        })
+        Ok(params)
     }
 
     fn param(&self, param: &Value, pointer: &Pointer) -> Result<Param, SpecError> {
@@ -677,16 +755,13 @@ impl Ctx<'_> {
                 ));
             }
         };
-        if field_ident(&name).is_none() {
-            return Err(self.unsupported(
+        if name.is_empty() {
+            return Err(self.invalid(&pointer.join("name"), "a parameter needs a `name`"));
+        }
+        if location == Location::Header && http_header_name(&name).is_none() {
+            return Err(self.invalid(
                 &pointer.join("name"),
-                format!(
-                    "{} parameter `{name}` does not make a Rust field name ({})",
-                    location.as_str(),
-                    snake_case_shown(&name)
-                ),
-                "give the parameter a name whose snake_case starts with a letter and is not \
-                 `self`, `super` or `crate`: it becomes a field of the operation's parameter struct",
+                format!("`{name}` is not a valid HTTP header name"),
             ));
         }
         if param.get("content").is_some() {
@@ -710,30 +785,52 @@ impl Ctx<'_> {
             ));
         }
         let schema_pointer = pointer.join("schema");
-        let ty = self.param_type(schema, &schema_pointer, location)?;
+        let (ty, checked) = self.param_type(schema, &schema_pointer, true)?;
+        // (Its references point at component schemas, checked with them.)
+        if let Err((at, message)) = spec_schema::check_shape(&spec_schema::convert(schema)) {
+            return Err(self.invalid(
+                &Pointer::parse(&format!("{}{at}", schema_pointer.as_str())),
+                format!("not a valid schema: {message}"),
+            ));
+        }
         // The generated code parses the default when the parameter is absent, so a default of
         // the wrong shape would fail every such request.
-        if let Some(default) = schema.get("default")
-            && let Some(problem) = self.default_problem(default, schema, &ty)
+        if let Some(default) = checked.get("default")
+            && let Some(problem) = self.default_problem(default, &checked, &ty)
         {
             return Err(self.invalid(
                 &schema_pointer.join("default"),
                 format!("the default {default} of parameter `{name}` {problem}"),
             ));
         }
+        let mut delimiter = "";
         if let ParamType::Array(_) = ty {
-            let style = param.get("style").and_then(Value::as_str).unwrap_or("form");
-            let explode = param
-                .get("explode")
-                .and_then(Value::as_bool)
-                .unwrap_or(true);
-            if location != Location::Query || style != "form" || !explode {
-                return Err(self.unsupported(
-                    &pointer,
-                    format!("array parameter `{name}` must be a query parameter with `style: form, explode: true`"),
-                    "repeat the query parameter (`?id=a&id=b`); other serializations are not generated",
-                ));
-            }
+            let style = param.get("style").and_then(Value::as_str);
+            let explode = param.get("explode").and_then(Value::as_bool);
+            delimiter = match (
+                location,
+                style.unwrap_or(match location {
+                    Location::Query => "form",
+                    _ => "simple",
+                }),
+            ) {
+                (Location::Query, "form") if explode.unwrap_or(true) => "",
+                (Location::Query, "form") => ",",
+                (Location::Query, "spaceDelimited") => " ",
+                (Location::Query, "pipeDelimited") => "|",
+                (Location::Path | Location::Header, "simple") => ",",
+                (_, style) => {
+                    return Err(self.unsupported(
+                        &pointer.join("style"),
+                        format!(
+                            "array parameter `{name}` in {} has the style `{style}`",
+                            location.as_str()
+                        ),
+                        "use `form` (query), `spaceDelimited` or `pipeDelimited` (query), or \
+                         `simple` (path and header); `label` and `matrix` are not generated",
+                    ));
+                }
+            };
         }
         Ok(Param {
             name,
@@ -744,9 +841,367 @@ impl Ctx<'_> {
                 .and_then(Value::as_str)
                 .map(str::to_string),
             ty,
-            schema: schema.clone(),
+            schema: checked,
+            delimiter,
             pointer: pointer.as_str().to_string(),
         })
+    }
+
+    /// The Rust type of a parameter (or header) schema, and the schema to check values against:
+    /// the schema itself, or, for a `$ref` to a scalar component, the component's schema.
+    fn param_type(
+        &self,
+        schema: &Value,
+        pointer: &Pointer,
+        arrays: bool,
+    ) -> Result<(ParamType, Value), SpecError> {
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let (target, target_pointer) = self.resolve(schema, pointer)?;
+            if let Some(name) = Normalized::schema_name(reference)
+                && target.get("type").and_then(Value::as_str) == Some("string")
+                && target.get("enum").is_some()
+            {
+                return Ok((ParamType::Named(name.to_string()), schema.clone()));
+            }
+            return self.param_type(&target.clone(), &target_pointer, arrays);
+        }
+        let format = schema.get("format").and_then(Value::as_str);
+        let scalar_only = |ty: &str| {
+            self.unsupported(
+                &pointer.join("type"),
+                format!("parameters of type `{ty}` are not supported"),
+                "use a string, integer, number or boolean (or an array of them); object \
+                 parameters (`deepObject`, exploded forms) are not generated",
+            )
+        };
+        let ty = match schema.get("type").and_then(Value::as_str) {
+            Some("string") => match format {
+                Some("uuid") => ParamType::Uuid,
+                Some("date-time") => ParamType::DateTime,
+                Some("date") => ParamType::Date,
+                _ => ParamType::String,
+            },
+            Some("integer") => {
+                // The format's width, signed as the format says (`int64` stops at i64::MAX even
+                // when the minimum is 0); a non-negative bound is checked like any other.
+                ParamType::Integer(match format {
+                    Some("int32") => "i32",
+                    _ => "i64",
+                })
+            }
+            Some("number") => ParamType::Number,
+            Some("boolean") => ParamType::Boolean,
+            Some("array") if arrays => {
+                let items = schema
+                    .get("items")
+                    .ok_or_else(|| self.invalid(pointer, "array schema has no `items`"))?;
+                let (item, item_schema) = self.param_type(items, &pointer.join("items"), false)?;
+                let mut schema = schema.clone();
+                schema["items"] = item_schema;
+                return Ok((ParamType::Array(Box::new(item)), schema));
+            }
+            Some("array") => return Err(scalar_only("array of arrays")),
+            Some(other) => return Err(scalar_only(other)),
+            // No type (`schema: {}`, an `enum` alone, a `oneOf`): the text as it is.
+            None => ParamType::String,
+        };
+        Ok((ty, schema.clone()))
+    }
+
+    fn body(
+        &self,
+        body: &Value,
+        pointer: &Pointer,
+        notes: &mut Vec<String>,
+    ) -> Result<Option<Body>, SpecError> {
+        let (body, pointer) = self.resolve(body, pointer)?;
+        let content = body
+            .get("content")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let required = body
+            .get("required")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        // JSON first, then forms, then anything else.
+        let Some((media_type, media)) = content
+            .iter()
+            .min_by_key(|(key, _)| BodyMedia::of(key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+        else {
+            return Ok(None);
+        };
+        let kind = BodyMedia::of(&media_type);
+        let media_pointer = pointer.join("content").join(&media_type);
+        let schema = match media.get("schema") {
+            None => None,
+            Some(schema) => match schema.get("$ref").and_then(Value::as_str) {
+                Some(reference) => match Normalized::schema_name(reference) {
+                    Some(name) => Some(name.to_string()),
+                    None => {
+                        return Err(self.unsupported(
+                            &media_pointer.join("schema").join("$ref"),
+                            "a body schema must be a component schema or written inline",
+                            "reference `#/components/schemas/...`",
+                        ));
+                    }
+                },
+                None => None,
+            },
+        };
+        let mut accepted = Vec::new();
+        match kind {
+            BodyMedia::Raw => {
+                for key in content.keys() {
+                    accepted.push(media::essence(key));
+                }
+            }
+            _ => {
+                for key in content.keys().filter(|k| **k != media_type) {
+                    if BodyMedia::of(key) != kind {
+                        notes.push(format!(
+                            "The request body is also documented as `{key}`; only `{media_type}` is generated."
+                        ));
+                    }
+                }
+            }
+        }
+        if kind == BodyMedia::Multipart && schema.is_none() {
+            return Err(self.unsupported(
+                &media_pointer,
+                "a multipart body without a schema",
+                "describe the form's fields with an object schema",
+            ));
+        }
+        Ok(Some(Body {
+            media: kind,
+            media_type,
+            schema,
+            accepted,
+            required,
+        }))
+    }
+
+    fn responses(
+        &self,
+        op: &Value,
+        pointer: &Pointer,
+        notes: &mut Vec<String>,
+    ) -> Result<(Success, Vec<ErrorResponse>), SpecError> {
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            return Err(self.invalid(pointer, "operation has no `responses`"));
+        };
+        if responses.is_empty() {
+            notes.push(
+                "The spec documents no response: the handler answers with any response it builds."
+                    .to_string(),
+            );
+        }
+        let mut successes: Vec<(u16, Pointer, Value, Pointer)> = Vec::new();
+        let mut redirects = Vec::new();
+        let mut errors = Vec::new();
+        let mut default = None;
+        for (status, response) in responses {
+            if status.starts_with("x-") {
+                continue;
+            }
+            let at = pointer.join(status);
+            let (resolved, resolved_at) = self.resolve(response, &at)?;
+            let upper = status.to_ascii_uppercase();
+            let code = match upper.as_str() {
+                "2XX" => Some(200),
+                "3XX" => Some(300),
+                "DEFAULT" => None,
+                "1XX" | "4XX" | "5XX" => Some(upper.as_bytes()[0] as u16 - b'0' as u16),
+                _ => match status.parse::<u16>() {
+                    Ok(code) if (100..=599).contains(&code) => Some(code),
+                    _ => {
+                        return Err(self.invalid(
+                            &at,
+                            format!(
+                                "`{status}` is not a response status (a code from 100 to 599, `1XX` \
+                                 to `5XX`, or `default`)"
+                            ),
+                        ));
+                    }
+                },
+            };
+            match code {
+                None => default = Some((resolved.clone(), resolved_at, at)),
+                Some(1..=5) => match upper.as_bytes()[0] {
+                    b'4' | b'5' => errors.push((upper.clone(), resolved.clone(), resolved_at)),
+                    _ => notes.push(informational(status)),
+                },
+                // HTTP sends informational responses before the final one; a handler answers
+                // with the final one.
+                Some(100..=199) => notes.push(informational(status)),
+                Some(code @ 200..=299) => {
+                    successes.push((code, resolved_at.clone(), resolved.clone(), at));
+                }
+                Some(code @ 300..=399) => redirects.push((code, resolved_at, resolved.clone(), at)),
+                Some(_) => errors.push((status.clone(), resolved.clone(), resolved_at)),
+            }
+        }
+        // A `default` beside a success is the error response; alone, it is the success too.
+        // Redirects beside successes are other statuses of the success when they have its
+        // body (none, usually).
+        let mut chosen = if successes.is_empty() {
+            redirects
+        } else {
+            let first = self.content(&successes[0].2, &successes[0].1)?;
+            for redirect in redirects {
+                if self.content(&redirect.2, &redirect.1)? == first {
+                    successes.push(redirect);
+                } else {
+                    notes.push(format!(
+                        "the redirect {} has another body than the success: it is not generated.",
+                        redirect.0
+                    ));
+                }
+            }
+            successes
+        };
+        if chosen.is_empty()
+            && let Some((resolved, resolved_at, at)) = &default
+        {
+            chosen.push((200, resolved_at.clone(), resolved.clone(), at.clone()));
+        }
+        if let Some((resolved, resolved_at, _)) = default {
+            errors.push(("default".to_string(), resolved, resolved_at));
+        }
+        chosen.sort_by_key(|(code, ..)| *code);
+        let mut success = Success {
+            statuses: Vec::new(),
+            content: Content::Empty,
+            headers: Vec::new(),
+        };
+        for (index, (code, resolved_at, resolved, at)) in chosen.iter().enumerate() {
+            let content = self.content(resolved, resolved_at)?;
+            if index == 0 {
+                success.content = content;
+                success.headers = self.headers(resolved, resolved_at)?;
+            } else if content != success.content {
+                return Err(self.unsupported(
+                    at,
+                    format!(
+                        "the success responses {} and {code} have different bodies",
+                        chosen[0].0
+                    ),
+                    "give an operation one success body: dropshot endpoints and progenitor \
+                     clients have one success type (split the operation, or document one status)",
+                ));
+            }
+            success.statuses.push(*code);
+        }
+        let errors = errors
+            .into_iter()
+            .map(|(status, resolved, resolved_at)| {
+                let schema = match self.content(&resolved, &resolved_at)? {
+                    Content::Json(Some(name)) => Some(name),
+                    Content::Json(None) => Some(errors::ANY_JSON.to_string()),
+                    Content::Raw => {
+                        notes.push(format!(
+                            "The {status} response is documented with a body that is not JSON; its \
+                             errors are sent as JSON."
+                        ));
+                        None
+                    }
+                    Content::Empty => None,
+                };
+                Ok(ErrorResponse {
+                    status,
+                    schema,
+                    pointer: resolved_at.as_str().to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, SpecError>>()?;
+        Ok((success, errors))
+    }
+
+    /// What a response's `content` holds: JSON (the first JSON media type), something else,
+    /// or nothing.
+    fn content(&self, response: &Value, pointer: &Pointer) -> Result<Content, SpecError> {
+        let Some(content) = response.get("content").and_then(Value::as_object) else {
+            return Ok(Content::Empty);
+        };
+        if content.is_empty() {
+            return Ok(Content::Empty);
+        }
+        let json = content
+            .iter()
+            .find(|(key, _)| media::is_json(&media::essence(key)));
+        let Some((key, media)) = json else {
+            return Ok(Content::Raw);
+        };
+        match media.get("schema") {
+            None => Ok(Content::Json(None)),
+            Some(schema) => match schema.get("$ref").and_then(Value::as_str) {
+                Some(reference) => match Normalized::schema_name(reference) {
+                    Some(name) => Ok(Content::Json(Some(name.to_string()))),
+                    None => Err(self.unsupported(
+                        &pointer
+                            .join("content")
+                            .join(key)
+                            .join("schema")
+                            .join("$ref"),
+                        "a response schema must be a component schema or written inline",
+                        "reference `#/components/schemas/...`",
+                    )),
+                },
+                // An inline schema that was not hoisted is not an object: `true`, say.
+                None => Ok(Content::Json(None)),
+            },
+        }
+    }
+
+    fn headers(
+        &self,
+        response: &Value,
+        pointer: &Pointer,
+    ) -> Result<Vec<ResponseHeader>, SpecError> {
+        let mut headers: Vec<ResponseHeader> = Vec::new();
+        let Some(map) = response.get("headers").and_then(Value::as_object) else {
+            return Ok(headers);
+        };
+        for (name, header) in map {
+            let header_pointer = pointer.join("headers").join(name);
+            if http_header_name(name).is_none() {
+                return Err(self.invalid(
+                    &header_pointer,
+                    format!("`{name}` is not a valid HTTP header name"),
+                ));
+            }
+            // `Content-Type` is the body's own (OpenAPI says to ignore it here).
+            if name.eq_ignore_ascii_case("content-type") {
+                continue;
+            }
+            if headers.iter().any(|h| h.name.eq_ignore_ascii_case(name)) {
+                return Err(self.invalid(
+                    &header_pointer,
+                    format!("the header `{name}` is declared twice (header names ignore case)"),
+                ));
+            }
+            let (header, header_pointer) = self.resolve(header, &header_pointer)?;
+            let schema = header.get("schema").cloned().unwrap_or(Value::Null);
+            let (ty, _) = match schema {
+                Value::Null => (ParamType::String, Value::Null),
+                schema => self.param_type(&schema, &header_pointer.join("schema"), false)?,
+            };
+            headers.push(ResponseHeader {
+                name: name.clone(),
+                required: header
+                    .get("required")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                description: header
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                ty,
+            });
+        }
+        Ok(headers)
     }
 
     /// Why `value` cannot be a value of a parameter with schema `schema` parsed as `ty`, if it
@@ -764,6 +1219,24 @@ impl Ctx<'_> {
                 .then_some("a UUID (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, hexadecimal)"),
             ParamType::DateTime => (!value.as_str().is_some_and(is_date_time))
                 .then_some("an RFC 3339 date-time (`2024-01-31T09:30:00Z`)"),
+            ParamType::Date => (!value.as_str().is_some_and(is_date))
+                .then_some("an RFC 3339 full date (`2024-01-31`)"),
+            // A default written as text (`"12345"`) is read as the parameter's text would be.
+            ParamType::Integer(_) | ParamType::Number | ParamType::Boolean if value.is_string() => {
+                let text = value.as_str().unwrap_or_default();
+                let parsed: Option<Value> = serde_json::from_str(text).ok();
+                return match parsed.filter(|v| v.is_number() || v.is_boolean()) {
+                    Some(parsed) => self.default_problem(&parsed, schema, ty),
+                    None => Some(format!(
+                        "is not {}",
+                        match ty {
+                            ParamType::Boolean => "a boolean",
+                            ParamType::Number => "a number",
+                            _ => "an integer",
+                        }
+                    )),
+                };
+            }
             ParamType::Integer(width) => {
                 if value.is_u64() && !value.is_i64() {
                     return Some(format!("does not fit the parameter's Rust type `{width}`"));
@@ -835,303 +1308,24 @@ impl Ctx<'_> {
         }
         None
     }
-
-    fn param_type(
-        &self,
-        schema: &Value,
-        pointer: &Pointer,
-        location: Location,
-    ) -> Result<ParamType, SpecError> {
-        if schema.get("$ref").is_some() {
-            let name = self.schema_ref(schema, pointer, "parameter")?;
-            let (target, target_pointer) = self.resolve(schema, pointer)?;
-            if target.get("type").and_then(Value::as_str) != Some("string")
-                || target.get("enum").is_none()
-            {
-                return Err(self.unsupported(
-                    &target_pointer,
-                    format!("parameter schema `{name}` must be a string enum to be referenced from a parameter"),
-                    "reference only string enums from parameters; write scalar schemas inline",
-                ));
-            }
-            return Ok(ParamType::Named(name));
-        }
-        let format = schema.get("format").and_then(Value::as_str);
-        let scalar_only = |ty: &str| {
-            self.unsupported(
-                &pointer.join("type"),
-                format!("parameters of type `{ty}` are not supported"),
-                "use a string, integer, number or boolean (or an array of them for a repeatable query parameter)",
-            )
-        };
-        Ok(match schema.get("type").and_then(Value::as_str) {
-            Some("string") => match format {
-                Some("uuid") => ParamType::Uuid,
-                Some("date-time") => ParamType::DateTime,
-                _ => ParamType::String,
-            },
-            Some("integer") => {
-                // The format's width, signed as the format says (`int64` stops at i64::MAX even
-                // when the minimum is 0); a non-negative bound is checked like any other.
-                ParamType::Integer(match format {
-                    Some("int32") => "i32",
-                    _ => "i64",
-                })
-            }
-            Some("number") => ParamType::Number,
-            Some("boolean") => ParamType::Boolean,
-            Some("array") if location == Location::Query => {
-                let items = schema
-                    .get("items")
-                    .ok_or_else(|| self.invalid(pointer, "array schema has no `items`"))?;
-                match self.param_type(items, &pointer.join("items"), Location::Header)? {
-                    ParamType::Array(_) => return Err(scalar_only("array of arrays")),
-                    item => ParamType::Array(Box::new(item)),
-                }
-            }
-            Some(other) => return Err(scalar_only(other)),
-            None => return Err(self.invalid(pointer, "parameter schema has no `type`")),
-        })
-    }
-
-    fn body(&self, body: &Value, pointer: &Pointer) -> Result<Body, SpecError> {
-        let (body, pointer) = self.resolve(body, pointer)?;
-        let content = body
-            .get("content")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let keys: Vec<&String> = content.keys().collect();
-        if keys.as_slice() != ["application/json"] {
-            return Err(self.unsupported(
-                &pointer.join("content"),
-                format!("request bodies must have exactly one media type, `application/json` (found {keys:?})"),
-                "offer one JSON representation; dropshot endpoints take one body type",
-            ));
-        }
-        let media_pointer = pointer.join("content").join("application/json");
-        let schema = content["application/json"]
-            .get("schema")
-            .ok_or_else(|| self.invalid(&media_pointer, "media type has no `schema`"))?;
-        Ok(Body {
-            schema: self.schema_ref(schema, &media_pointer.join("schema"), "request body")?,
-            required: body
-                .get("required")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-        })
-    }
-
-    fn responses(&self, op: &Value, pointer: &Pointer) -> Result<Success, SpecError> {
-        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
-            return Err(self.invalid(pointer, "operation has no `responses`"));
-        };
-        let mut success: Option<Success> = None;
-        for (status, response) in responses {
-            let response_pointer = pointer.join(status);
-            let (response, resolved_pointer) = self.resolve(response, &response_pointer)?;
-            let code = status.parse::<u16>().ok();
-            match code {
-                Some(200..=299) => {
-                    if let Some(first) = &success {
-                        return Err(self.unsupported(
-                            &response_pointer,
-                            format!(
-                                "a second success response ({status} after {})",
-                                first.status
-                            ),
-                            "document exactly one 2xx response: dropshot endpoints and progenitor \
-                             clients have one success type",
-                        ));
-                    }
-                    success = Some(self.success(
-                        code.unwrap_or(200),
-                        response,
-                        &resolved_pointer,
-                        &response_pointer,
-                    )?);
-                }
-                Some(400..=599) => self.error_response(response, &resolved_pointer)?,
-                _ if status == "default" => {
-                    // progenitor counts `default` as a possible success too, and asserts that an
-                    // operation has one success type, so even `default: Error` fails there.
-                    return Err(self.unsupported(
-                        &response_pointer,
-                        "`default` responses are not supported",
-                        "list the error statuses explicitly (`400`, `404`, ...): the client would \
-                         read `default` as a second success type",
-                    ));
-                }
-                _ => {
-                    return Err(self.unsupported(
-                        &response_pointer,
-                        format!("response `{status}` is not supported"),
-                        "use explicit status codes: one 2xx and any 4xx/5xx",
-                    ));
-                }
-            }
-        }
-        success.ok_or_else(|| {
-            self.unsupported(
-                pointer,
-                "operation has no 2xx response",
-                "document the success response",
-            )
-        })
-    }
-
-    fn success(
-        &self,
-        status: u16,
-        response: &Value,
-        pointer: &Pointer,
-        at: &Pointer,
-    ) -> Result<Success, SpecError> {
-        let content = response.get("content").and_then(Value::as_object);
-        let schema = match (status, content) {
-            (204, None) => None,
-            (204, Some(_)) => {
-                return Err(self.invalid(&pointer.join("content"), "a 204 response has no content"));
-            }
-            (200..=202, Some(content)) => {
-                let keys: Vec<&String> = content.keys().collect();
-                if keys.as_slice() != ["application/json"] {
-                    return Err(self.unsupported(
-                        &pointer.join("content"),
-                        format!("success responses must have exactly one media type, `application/json` (found {keys:?})"),
-                        "offer one JSON representation",
-                    ));
-                }
-                let media = pointer.join("content").join("application/json");
-                let schema = content["application/json"]
-                    .get("schema")
-                    .ok_or_else(|| self.invalid(&media, "media type has no `schema`"))?;
-                Some(self.schema_ref(schema, &media.join("schema"), "response")?)
-            }
-            (200..=202, None) => {
-                return Err(self.unsupported(
-                    at,
-                    format!("a {status} response without a body"),
-                    "return 204 when there is nothing to say",
-                ));
-            }
-            _ => {
-                return Err(self.unsupported(
-                    at,
-                    format!("success status {status} is not supported"),
-                    "use 200, 201, 202 or 204",
-                ));
-            }
-        };
-        let mut headers: Vec<ResponseHeader> = Vec::new();
-        if let Some(map) = response.get("headers").and_then(Value::as_object) {
-            for (name, header) in map {
-                let header_pointer = pointer.join("headers").join(name);
-                // The headers are the fields of one struct.
-                let hint = "rename the header: the success response's headers are fields of one \
-                            struct, named by the snake_case of the header name";
-                let Some(field) = field_ident(name) else {
-                    return Err(self.unsupported(
-                        &header_pointer,
-                        format!(
-                            "response header `{name}` does not make a Rust field name ({})",
-                            snake_case_shown(name)
-                        ),
-                        hint,
-                    ));
-                };
-                if let Some(other) = headers
-                    .iter()
-                    .find(|h| field_ident(&h.name).is_some_and(|f| f == field))
-                {
-                    return Err(self.unsupported(
-                        &header_pointer,
-                        format!(
-                            "response headers `{}` and `{name}` both become the Rust field `{field}`",
-                            other.name
-                        ),
-                        hint,
-                    ));
-                }
-                let (header, header_pointer) = self.resolve(header, &header_pointer)?;
-                if header.pointer("/schema/type").and_then(Value::as_str) != Some("string") {
-                    return Err(self.unsupported(
-                        &header_pointer.join("schema"),
-                        "response headers must be strings",
-                        "declare `schema: {type: string}`",
-                    ));
-                }
-                headers.push(ResponseHeader {
-                    name: name.clone(),
-                    required: header
-                        .get("required")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                    description: header
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                });
-            }
-        }
-        Ok(Success {
-            status,
-            schema,
-            headers,
-        })
-    }
-
-    fn error_response(&self, response: &Value, pointer: &Pointer) -> Result<(), SpecError> {
-        let schema = response.pointer("/content/application~1json/schema");
-        let name = schema
-            .and_then(|s| s.get("$ref"))
-            .and_then(Value::as_str)
-            .and_then(|r| r.strip_prefix("#/components/schemas/"));
-        let only_json = response
-            .get("content")
-            .and_then(Value::as_object)
-            .is_some_and(|c| c.len() == 1);
-        if name == Some(self.error_schema) && only_json {
-            return Ok(());
-        }
-        Err(self.unsupported(
-            &pointer.join("content"),
-            format!(
-                "error responses must be `application/json` with `$ref: '#/components/schemas/{}'`",
-                self.error_schema
-            ),
-            "dropshot endpoints have one error type, so every 4xx/5xx shares the error schema",
-        ))
-    }
 }
 
-/// Keywords of the 2024 edition that syn, which parses every edition, takes for identifiers.
-const KEYWORDS_2024: [&str; 1] = ["gen"];
-
-/// Whether `text` is a Rust identifier that is neither a keyword nor raw.
-pub(crate) fn is_plain_ident(text: &str) -> bool {
-    !KEYWORDS_2024.contains(&text)
-        && !text.starts_with("r#")
-        && syn::parse_str::<Ident>(text).is_ok()
+fn informational(status: &str) -> String {
+    format!(
+        "The spec documents the informational response {status}, which the server's HTTP layer \
+         sends, not the handler."
+    )
 }
 
-/// The Rust field a parameter or header named `name` becomes: its snake_case, raw (`r#type`)
-/// when that is a keyword. `None` when no identifier spells it: an empty snake_case, one that
-/// starts with a digit, and `self`, `super`, `crate` and `_`, which cannot be raw.
-pub(crate) fn field_ident(name: &str) -> Option<Ident> {
-    let snake = name.to_snake_case();
-    if is_plain_ident(&snake) {
-        return syn::parse_str(&snake).ok();
-    }
-    syn::parse_str(&format!("r#{snake}")).ok()
+/// Whether `name` is an HTTP header name (an RFC 9110 token).
+fn http_header_name(name: &str) -> Option<&str> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    (!name.is_empty() && name.bytes().all(token)).then_some(name)
 }
 
-/// The snake_case of `name` for a message: quoted, or said to be empty.
-fn snake_case_shown(name: &str) -> String {
-    match name.to_snake_case() {
-        snake if snake.is_empty() => "its snake_case is empty".to_string(),
-        snake => format!("`{snake}`"),
-    }
+/// An RFC 3339 full date (`2024-01-31`) with the calendar checked.
+fn is_date(text: &str) -> bool {
+    text.len() == 10 && is_date_time(&format!("{text}T00:00:00Z"))
 }
 
 /// A UUID as `uuid` parses it (the hyphenated form only; it also reads others).
@@ -1204,28 +1398,6 @@ fn is_date_time(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn field_names_are_snake_case_and_raw_for_keywords() {
-        let field = |name: &str| field_ident(name).map(|f| f.to_string());
-        assert_eq!(field("userId").as_deref(), Some("user_id"));
-        assert_eq!(field("X-Request-Id").as_deref(), Some("x_request_id"));
-        assert_eq!(field("type").as_deref(), Some("r#type"));
-        assert_eq!(field("gen").as_deref(), Some("r#gen"));
-        for name in [
-            "self", "Self", "super", "crate", "_", "", "-", "2fa", "a\u{b2}",
-        ] {
-            assert_eq!(field(name), None, "{name:?}");
-        }
-    }
-
-    #[test]
-    fn plain_idents_exclude_keywords_and_digits() {
-        assert!(is_plain_ident("list_users"));
-        for text in ["type", "gen", "self", "123list", "", "a b", "r#type"] {
-            assert!(!is_plain_ident(text), "{text:?}");
-        }
-    }
 
     #[test]
     fn uuids_are_hyphenated_hex() {

@@ -8,9 +8,11 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
+use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::Names;
 use crate::pointer::{escape, resolve_local};
 
 /// One disagreement between the source and the derived document.
@@ -104,7 +106,8 @@ pub const ALLOWED: &[(&str, &str)] = &[
 ];
 
 /// Keywords ignored in body schemas, per [`ALLOWED`].
-const IGNORED_KEYWORDS: [&str; 16] = [
+const IGNORED_KEYWORDS: [&str; 17] = [
+    "discriminator",
     "description",
     "title",
     "example",
@@ -148,25 +151,61 @@ impl Kind {
     }
 }
 
-/// Compares the source document with the derived one.
-pub fn compare(source: &Value, derived: &Value) -> Vec<Difference> {
+/// Proves that `derived` (the document dropshot derives from the generated trait of the spec at
+/// `spec`) is the spec: `Err` holds the report of every difference.
+pub fn prove(spec: &Path, derived: &Value) -> Result<(), String> {
+    let source = crate::load(spec).map_err(|error| error.to_string())?;
+    let names = crate::names(&source).map_err(|error| error.to_string())?;
+    // For looking at what dropshot derived: `ROUNDTRIP_DUMP=derived.json cargo test ...`.
+    if let Some(dump) = std::env::var_os("ROUNDTRIP_DUMP") {
+        let text = serde_json::to_string_pretty(derived).unwrap_or_default();
+        std::fs::write(&dump, text).map_err(|error| format!("writing {dump:?}: {error}"))?;
+    }
+    let differences = compare(&source.raw, &names, derived);
+    if differences.is_empty() {
+        return Ok(());
+    }
+    let report: Vec<String> = differences.iter().map(ToString::to_string).collect();
+    Err(format!(
+        "{} difference(s) between {} and the generated trait:\n{}",
+        report.len(),
+        spec.display(),
+        report.join("\n")
+    ))
+}
+
+/// The HTTP methods OpenAPI allows in a path item.
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// Compares the source document with the derived one; `names` says how the generator named
+/// the source's schemas and operations.
+pub fn compare(source: &Value, names: &Names, derived: &Value) -> Vec<Difference> {
     let mut out = Vec::new();
-    let methods = [
-        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-    ];
     let mut seen = BTreeSet::new();
     for (path, item) in object(source.get("paths")) {
-        for method in methods {
+        if path.starts_with("x-") {
+            continue;
+        }
+        for method in METHODS {
             let Some(op) = item.get(method) else { continue };
-            let name = op
+            let id = op
                 .get("operationId")
                 .and_then(Value::as_str)
-                .unwrap_or(path)
-                .to_string();
+                .filter(|id| !id.trim().is_empty())
+                .map(str::to_string)
+                .or_else(|| {
+                    names
+                        .derived_ids
+                        .get(&(path.clone(), method.to_string()))
+                        .cloned()
+                })
+                .unwrap_or_else(|| path.clone());
             seen.insert((path.clone(), method));
             match derived.pointer(&format!("/paths/{}/{method}", escape(path))) {
                 None => out.push(diff(
-                    &name,
+                    &id,
                     &format!("{} {path}", method.to_uppercase()),
                     "the operation",
                     "-",
@@ -174,17 +213,17 @@ pub fn compare(source: &Value, derived: &Value) -> Vec<Difference> {
                 Some(derived_op) => {
                     Operation {
                         out: &mut out,
-                        name: &name,
+                        name: &id,
                         source,
                         derived,
                     }
-                    .compare(op, derived_op, item);
+                    .compare(op, derived_op, item, &id);
                 }
             }
         }
     }
     for (path, item) in object(derived.get("paths")) {
-        for method in methods {
+        for method in METHODS {
             if let Some(op) = item.get(method)
                 && !seen.contains(&(path.clone(), method))
             {
@@ -203,9 +242,10 @@ pub fn compare(source: &Value, derived: &Value) -> Vec<Difference> {
     }
     for (name, schema) in object(source.pointer("/components/schemas")) {
         let label = format!("schema {name}");
-        match derived.pointer(&format!("/components/schemas/{}", escape(name))) {
-            None if schema.get("properties").is_none() && schema.get("enum").is_none() => {}
-            None => out.push(diff(&label, "the schema", "a definition", "-")),
+        let rust = names.schemas.get(name).unwrap_or(name);
+        // Per ALLOWED ("components"): schemars writes only the schemas the endpoints use.
+        match derived.pointer(&format!("/components/schemas/{}", escape(rust))) {
+            None => {}
             Some(found) => compare_schemas(
                 &mut out,
                 &label,
@@ -225,31 +265,108 @@ struct Operation<'a> {
     derived: &'a Value,
 }
 
+/// How a body of a media type is read (the generator's order of preference).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Media {
+    Json,
+    Form,
+    Multipart,
+    Raw,
+}
+
+impl Media {
+    fn of(media: &str) -> Self {
+        match crate::media::BodyMedia::of(media) {
+            crate::media::BodyMedia::Json => Self::Json,
+            crate::media::BodyMedia::Form => Self::Form,
+            crate::media::BodyMedia::Multipart => Self::Multipart,
+            crate::media::BodyMedia::Raw => Self::Raw,
+        }
+    }
+
+    /// What dropshot writes for a body of this kind.
+    fn derived(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::Form => "application/x-www-form-urlencoded",
+            Self::Multipart => "multipart/form-data",
+            Self::Raw => "application/octet-stream",
+        }
+    }
+}
+
 impl Operation<'_> {
     fn push(&mut self, field: &str, source: impl fmt::Display, derived: impl fmt::Display) {
         self.out.push(diff(self.name, field, source, derived));
     }
 
-    fn compare(&mut self, op: &Value, found: &Value, item: &Value) {
-        for key in ["operationId", "summary", "description", "tags"] {
-            let a = op.get(key).map(trimmed);
-            let b = found.get(key).map(trimmed);
-            if a != b {
-                self.push(key, show(a.as_ref()), show(b.as_ref()));
-            }
+    fn compare(&mut self, op: &Value, found: &Value, item: &Value, id: &str) {
+        let found_id = found.get("operationId").and_then(Value::as_str);
+        if found_id != Some(id) {
+            self.push("operationId", id, show(found.get("operationId")));
+        }
+        // Per ALLOWED ("docs"): dropshot reads the first line of a doc comment as the summary.
+        let text = |node: &Value| -> String {
+            ["summary", "description"]
+                .iter()
+                .filter_map(|key| node.get(*key).and_then(Value::as_str))
+                .flat_map(str::split_whitespace)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if text(op) != text(found) {
+            self.push(
+                "summary and description",
+                show(Some(&Value::String(text(op)))),
+                show(Some(&Value::String(text(found)))),
+            );
+        }
+        let tags = |node: &Value| {
+            node.get("tags")
+                .cloned()
+                .unwrap_or(Value::Array(Vec::new()))
+        };
+        if tags(op) != tags(found) {
+            self.push("tags", tags(op), tags(found));
+        }
+        let deprecated = |node: &Value| node.get("deprecated") == Some(&Value::Bool(true));
+        if deprecated(op) != deprecated(found) {
+            self.push("deprecated", deprecated(op), deprecated(found));
         }
         self.parameters(op, found, item);
+        // Per ALLOWED ("websockets"): a dropshot channel documents the upgrade and its errors.
+        if op.get("x-dropshot-websocket").is_some() {
+            if found.get("x-dropshot-websocket").is_none() {
+                self.push("x-dropshot-websocket", "a websocket", "-");
+            }
+            return;
+        }
         self.request_body(op, found);
         self.responses(op, found);
     }
 
     fn parameters(&mut self, op: &Value, found: &Value, item: &Value) {
+        let key = |p: &Value| {
+            let location = str_of(p, "in");
+            let name = str_of(p, "name");
+            match location {
+                "header" => format!("{location}/{}", name.to_ascii_lowercase()),
+                _ => format!("{location}/{name}"),
+            }
+        };
         let collect = |document: &Value, list: Vec<&Value>| -> Vec<(String, Value)> {
-            list.into_iter()
+            let mut out: Vec<(String, Value)> = Vec::new();
+            for p in list
+                .into_iter()
                 .flat_map(|l| l.as_array().cloned().unwrap_or_default())
                 .map(|p| resolve_local(document, &p).clone())
-                .map(|p| (format!("{}/{}", str_of(&p, "in"), str_of(&p, "name")), p))
-                .collect()
+            {
+                let k = key(&p);
+                // An operation's parameter overrides the path item's.
+                out.retain(|(other, _)| *other != k);
+                out.push((k, p));
+            }
+            out
         };
         let source_params = collect(
             self.source,
@@ -283,12 +400,14 @@ impl Operation<'_> {
                 }
             }
             let mut derived_schema = other.get("schema").cloned().unwrap_or(Value::Null);
-            // A repeatable query parameter: the array schema rides in `x-array`.
+            // An array parameter: the array schema rides in `x-array`.
             if let Some(array) = derived_schema.get("x-array").cloned() {
                 derived_schema = array;
             }
-            let a = normalize_param(self.source, param.get("schema").unwrap_or(&Value::Null));
-            let b = normalize_param(self.derived, &derived_schema);
+            let source_schema = param.get("schema").unwrap_or(&Value::Null);
+            let mut a = normalize_param(self.source, source_schema);
+            let mut b = normalize_param(self.derived, &derived_schema);
+            untyped_as_text(&mut a, &mut b);
             compare_schemas(self.out, self.name, &format!("{field}: schema"), &a, &b);
         }
         for (key, _) in &derived_params {
@@ -303,64 +422,111 @@ impl Operation<'_> {
         let b = found
             .get("requestBody")
             .map(|b| resolve_local(self.derived, b));
-        match (a, b) {
+        // The media type the generator serves (per ALLOWED, "media types").
+        let chosen = a.and_then(|a| {
+            object(a.get("content"))
+                .iter()
+                .min_by_key(|(key, _)| Media::of(key))
+                .map(|(key, media)| (key.clone(), media.clone()))
+        });
+        match (chosen, b) {
             (None, None) => {}
             (Some(_), None) => self.push("requestBody", "a body", "-"),
             (None, Some(_)) => self.push("requestBody", "-", "a body"),
-            (Some(a), Some(b)) => self.content("requestBody", a, b),
-        }
-    }
-
-    fn content(&mut self, field: &str, a: &Value, b: &Value) {
-        let a_types: Vec<&String> = object(a.get("content")).keys().collect();
-        let b_types: Vec<&String> = object(b.get("content")).keys().collect();
-        if a_types != b_types {
-            self.push(
-                &format!("{field}: content types"),
-                format!("{a_types:?}"),
-                format!("{b_types:?}"),
-            );
-            return;
-        }
-        for media in a_types {
-            let pointer = format!("/content/{}/schema", escape(media));
-            let a = normalize(self.source, a.pointer(&pointer).unwrap_or(&Value::Null), 0);
-            let b = normalize(self.derived, b.pointer(&pointer).unwrap_or(&Value::Null), 0);
-            compare_schemas(
-                self.out,
-                self.name,
-                &format!("{field}: {media} schema"),
-                &a,
-                &b,
-            );
+            (Some((media_type, media)), Some(b)) => {
+                let kind = Media::of(&media_type);
+                let derived_types: Vec<&String> = object(b.get("content")).keys().collect();
+                if derived_types != [kind.derived()] {
+                    self.push(
+                        "requestBody: content types",
+                        format!("[{media_type:?}]"),
+                        format!("{derived_types:?}"),
+                    );
+                    return;
+                }
+                if kind == Media::Raw {
+                    return;
+                }
+                let pointer = format!("/content/{}/schema", escape(kind.derived()));
+                let any = Value::Object(Map::new());
+                let a = normalize(self.source, media.get("schema").unwrap_or(&any), 0);
+                let b = normalize(self.derived, b.pointer(&pointer).unwrap_or(&Value::Null), 0);
+                compare_schemas(
+                    self.out,
+                    self.name,
+                    &format!("requestBody: {media_type} schema"),
+                    &a,
+                    &b,
+                );
+            }
         }
     }
 
     fn responses(&mut self, op: &Value, found: &Value) {
         let source_responses = object(op.get("responses"));
         let derived_responses = object(found.get("responses"));
-        for (status, response) in source_responses {
-            let response = resolve_local(self.source, response);
-            let class = status.chars().next().unwrap_or('0');
-            if class == '2' {
-                let Some(other) = derived_responses.get(status) else {
+        let status_of = |key: &str| -> Option<u16> {
+            match key.to_ascii_uppercase().as_str() {
+                "2XX" => Some(200),
+                "3XX" => Some(300),
+                other => other.parse().ok(),
+            }
+        };
+        let mut successes: Vec<(u16, &Value)> = source_responses
+            .iter()
+            .filter_map(|(k, v)| {
+                status_of(k)
+                    .filter(|s| (200..300).contains(s))
+                    .map(|s| (s, v))
+            })
+            .collect();
+        if successes.is_empty() {
+            successes = source_responses
+                .iter()
+                .filter_map(|(k, v)| {
+                    status_of(k)
+                        .filter(|s| (300..400).contains(s))
+                        .map(|s| (s, v))
+                })
+                .collect();
+        }
+        let mut errors: Vec<(&String, &Value)> = source_responses
+            .iter()
+            .filter(|(k, _)| {
+                k.starts_with('4') || k.starts_with('5') || k.eq_ignore_ascii_case("default")
+            })
+            .collect();
+        if successes.is_empty()
+            && let Some(default) = source_responses.get("default")
+        {
+            successes.push((200, default));
+        }
+        successes.sort_by_key(|(s, _)| *s);
+        errors.sort_by_key(|(k, _)| k.eq_ignore_ascii_case("default"));
+        match successes.first() {
+            // Per ALLOWED ("undocumented success"): dropshot documents a `default` of any content.
+            None => {}
+            Some((status, response)) => {
+                let response = resolve_local(self.source, response);
+                let key = status.to_string();
+                let Some(other) = derived_responses.get(&key) else {
                     let derived_success: Vec<&String> = derived_responses
                         .keys()
-                        .filter(|s| s.starts_with('2'))
+                        .filter(|s| s.starts_with('2') || s.starts_with('3'))
                         .collect();
                     self.push("success status", status, format!("{derived_success:?}"));
-                    continue;
+                    return;
                 };
                 let other = resolve_local(self.derived, other);
-                self.content(&format!("response {status}"), response, other);
-                let a: BTreeSet<String> = object(response.get("headers"))
-                    .keys()
-                    .map(|h| h.to_ascii_lowercase())
-                    .collect();
-                let b: BTreeSet<String> = object(other.get("headers"))
-                    .keys()
-                    .map(|h| h.to_ascii_lowercase())
-                    .collect();
+                self.response_content(&format!("response {status}"), response, other);
+                let names = |r: &Value| -> BTreeSet<String> {
+                    object(r.get("headers"))
+                        .keys()
+                        .map(|h| h.to_ascii_lowercase())
+                        .filter(|h| h != "content-type")
+                        .collect()
+                };
+                let (a, b) = (names(response), names(other));
                 if a != b {
                     self.push(
                         &format!("response {status}: headers"),
@@ -368,20 +534,146 @@ impl Operation<'_> {
                         format!("{b:?}"),
                     );
                 }
-            } else {
-                // Per ALLOWED ("error statuses"): the schema must match dropshot's folded range.
-                let range = format!("{class}XX");
-                let Some(other) = derived_responses.get(&range) else {
-                    self.push(
-                        &format!("response {status}"),
-                        "an error response",
-                        format!("no {range} response"),
-                    );
-                    continue;
-                };
-                let other = resolve_local(self.derived, other);
-                self.content(&format!("response {status} (as {range})"), response, other);
             }
+        }
+        self.errors(&errors, derived_responses);
+    }
+
+    /// A success response's body: JSON compared by schema, other bodies by kind (per ALLOWED,
+    /// "media types").
+    fn response_content(&mut self, field: &str, a: &Value, b: &Value) {
+        let kind = |r: &Value| -> (&'static str, Option<Value>) {
+            let content = object(r.get("content"));
+            if content.is_empty() {
+                return ("no content", None);
+            }
+            match content
+                .iter()
+                .find(|(k, _)| crate::media::is_json(&crate::media::essence(k)))
+            {
+                Some((_, media)) => (
+                    "JSON",
+                    Some(
+                        media
+                            .get("schema")
+                            .cloned()
+                            .unwrap_or(Value::Object(Map::new())),
+                    ),
+                ),
+                None => ("a raw body", None),
+            }
+        };
+        let (a_kind, a_schema) = kind(a);
+        let (b_kind, b_schema) = kind(b);
+        if a_kind != b_kind {
+            self.push(&format!("{field}: content"), a_kind, b_kind);
+            return;
+        }
+        if let (Some(x), Some(y)) = (a_schema, b_schema) {
+            let x = normalize(self.source, &x, 0);
+            let y = normalize(self.derived, &y, 0);
+            compare_schemas(self.out, self.name, &format!("{field}: schema"), &x, &y);
+        }
+    }
+
+    /// Per ALLOWED ("error statuses"): dropshot documents one schema for every error status;
+    /// it must be the operation's error bodies (their `anyOf` when there are several), with the
+    /// fallback rejection body beside them when rejections fall back to it.
+    fn errors(&mut self, errors: &[(&String, &Value)], derived_responses: &Map<String, Value>) {
+        let mut bodies: Vec<Value> = Vec::new();
+        for (_, response) in errors {
+            let response = resolve_local(self.source, response);
+            let json = object(response.get("content"))
+                .iter()
+                .find(|(k, _)| crate::media::is_json(&crate::media::essence(k)))
+                .map(|(_, media)| {
+                    media
+                        .get("schema")
+                        .cloned()
+                        .unwrap_or(Value::Object(Map::new()))
+                });
+            if let Some(schema) = json {
+                let schema = normalize(self.source, &schema, 0);
+                if !bodies.contains(&schema) {
+                    bodies.push(schema);
+                }
+            }
+        }
+        let derived = ["4XX", "5XX"]
+            .iter()
+            .find_map(|range| derived_responses.get(*range))
+            .map(|r| resolve_local(self.derived, r))
+            .and_then(|r| r.pointer("/content/application~1json/schema"))
+            .cloned();
+        let mut alternatives: Vec<Value> = match &derived {
+            None => Vec::new(),
+            Some(schema) => match schema.get("anyOf").and_then(Value::as_array) {
+                Some(any)
+                    if schema.as_object().is_some_and(|m| {
+                        m.keys()
+                            .all(|k| k == "anyOf" || ANNOTATIONS.contains(&k.as_str()))
+                    }) =>
+                {
+                    any.clone()
+                }
+                _ => vec![schema.clone()],
+            },
+        };
+        // The fallback body (per ALLOWED, "validation fallback body").
+        if alternatives
+            .last()
+            .and_then(|a| a.get("$ref"))
+            .and_then(Value::as_str)
+            .is_some_and(|r| r.ends_with("/Rejection"))
+        {
+            alternatives.pop();
+        }
+        // Several error bodies are one `oneOf` type, which schemars derives as `anyOf`.
+        if bodies.len() > 1
+            && let [single] = alternatives.as_slice()
+        {
+            let resolved = resolve_local(self.derived, single);
+            if let Some(any) = resolved
+                .get("anyOf")
+                .or_else(|| resolved.get("oneOf"))
+                .and_then(Value::as_array)
+            {
+                alternatives = any.clone();
+            }
+        }
+        let alternatives: Vec<Value> = alternatives
+            .iter()
+            .map(|a| normalize(self.derived, a, 0))
+            .collect();
+        if bodies.len() != alternatives.len() {
+            self.push(
+                "error bodies",
+                format!("{} schema(s)", bodies.len()),
+                format!("{} schema(s)", alternatives.len()),
+            );
+            return;
+        }
+        for (index, (a, b)) in bodies.iter().zip(&alternatives).enumerate() {
+            let field = match bodies.len() {
+                1 => "error body".to_string(),
+                _ => format!("error body {index}"),
+            };
+            compare_schemas(self.out, self.name, &field, a, b);
+        }
+    }
+}
+
+/// A parameter without a type is read as text, which dropshot documents as a string (and
+/// without the `oneOf` or `allOf` the spec gives it, which dropshot cannot document for a
+/// parameter).
+fn untyped_as_text(source: &mut Value, derived: &mut Value) {
+    if source.get("type").is_none()
+        && derived.get("type") == Some(&Value::String("string".into()))
+        && let (Value::Object(source), Value::Object(derived)) = (source, derived)
+    {
+        derived.remove("type");
+        for key in ["oneOf", "anyOf", "allOf", "not"] {
+            source.remove(key);
         }
     }
 }
@@ -432,19 +724,35 @@ fn str_of<'v>(value: &'v Value, key: &str) -> &'v str {
 /// zero minimum and `default` count (the generated extractors state them for parameters, so
 /// they are not allowlisted here).
 fn normalize_param(document: &Value, schema: &Value) -> Value {
-    normalize_with(document, schema, 0, Kind::Param)
+    normalize_with(document, schema, &mut Vec::new(), Kind::Param)
 }
 
 /// A schema with every `$ref` inlined and the keywords of [`ALLOWED`] removed.
-fn normalize(document: &Value, schema: &Value, depth: usize) -> Value {
-    normalize_with(document, schema, depth, Kind::Body)
+fn normalize(document: &Value, schema: &Value, _depth: usize) -> Value {
+    normalize_with(document, schema, &mut Vec::new(), Kind::Body)
 }
 
-fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) -> Value {
-    if depth > 32 {
-        return Value::String("<recursive>".into());
+/// Keywords that only annotate.
+const ANNOTATIONS: [&str; 3] = ["title", "description", "example"];
+
+/// `schema` normalized; `stack` holds the references being inlined, so that a schema that
+/// refers to itself (through any chain) is inlined once and then stands as `<recursive>`.
+fn normalize_with(document: &Value, schema: &Value, stack: &mut Vec<String>, kind: Kind) -> Value {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if stack.iter().any(|r| r == reference) || stack.len() > 64 {
+            return Value::String("<recursive>".into());
+        }
+        let Some(target) = reference
+            .strip_prefix('#')
+            .and_then(|pointer| document.pointer(pointer))
+        else {
+            return schema.clone();
+        };
+        stack.push(reference.to_string());
+        let out = normalize_with(document, target, stack, kind);
+        stack.pop();
+        return out;
     }
-    let schema = resolve_local(document, schema);
     let Value::Object(map) = schema else {
         return schema.clone();
     };
@@ -453,13 +761,95 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
     if let (Some(Value::Array(all)), true) = (map.get("allOf"), map.len() <= 3)
         && all.len() == 1
     {
-        let mut inner = normalize_with(document, &all[0], depth + 1, kind);
+        let mut inner = normalize_with(document, &all[0], stack, kind);
         if map.get("nullable") == Some(&Value::Bool(true))
             && let Value::Object(inner) = &mut inner
         {
             inner.insert("nullable".into(), Value::Bool(true));
         }
         return inner;
+    }
+    // typify makes one struct of an `allOf` of objects; read both sides so.
+    if let Some(merged) = merge_all_of(document, map) {
+        return normalize_with(document, &Value::Object(merged), stack, kind);
+    }
+    // Schemas that say the same thing another way, in the way typify's types say it.
+    if let Some(canonical) = canonical(document, map) {
+        return normalize_with(document, &Value::Object(canonical), stack, kind);
+    }
+    // schemars writes the untagged enums typify makes of `anyOf` and `oneOf` as `anyOf`.
+    if let Some(any) = map.get("anyOf").filter(|_| !map.contains_key("oneOf")) {
+        let mut map = map.clone();
+        map.remove("anyOf");
+        map.insert("oneOf".into(), any.clone());
+        return normalize_with(document, &Value::Object(map), stack, kind);
+    }
+    // An object schema without `type` (typify reads it as an object), and names `required`
+    // lists without declaring them (any value, which typify gives the property).
+    if (map.contains_key("properties") || map.get("required").is_some_and(Value::is_array))
+        && (!map.contains_key("type") || map.get("type") == Some(&Value::String("object".into())))
+        && !["oneOf", "anyOf", "allOf"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+    {
+        let mut properties = map
+            .get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let mut changed = !map.contains_key("type");
+        for name in map
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = name.as_str()
+                && !properties.contains_key(name)
+            {
+                properties.insert(name.to_string(), Value::Object(Map::new()));
+                changed = true;
+            }
+        }
+        if changed {
+            let mut map = map.clone();
+            map.insert("type".into(), Value::String("object".into()));
+            map.insert("properties".into(), Value::Object(properties));
+            return normalize_with(document, &Value::Object(map), stack, kind);
+        }
+    }
+    // Per ALLOWED ("required nullable properties"): a required property that may be null is
+    // an `Option`, which schemars documents as optional.
+    if kind == Kind::Body
+        && let (Some(required), Some(properties)) = (
+            map.get("required").and_then(Value::as_array),
+            map.get("properties").and_then(Value::as_object),
+        )
+    {
+        let nullable: Vec<&String> = properties
+            .iter()
+            .filter(|(_, p)| {
+                let p = resolve_local(document, p);
+                p.get("nullable") == Some(&Value::Bool(true))
+            })
+            .map(|(name, _)| name)
+            .collect();
+        if required
+            .iter()
+            .any(|r| nullable.iter().any(|n| r == n.as_str()))
+        {
+            let mut map = map.clone();
+            let kept: Vec<Value> = required
+                .iter()
+                .filter(|r| !nullable.iter().any(|n| *r == n.as_str()))
+                .cloned()
+                .collect();
+            match kept.is_empty() {
+                true => map.remove("required"),
+                false => map.insert("required".into(), Value::Array(kept)),
+            };
+            return normalize_with(document, &Value::Object(map), stack, kind);
+        }
     }
     let is_number = matches!(
         map.get("type").and_then(Value::as_str),
@@ -476,14 +866,24 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
         {
             continue;
         }
+        if body && NUMBER_BOUNDS.contains(&key.as_str()) {
+            continue;
+        }
         if key == "maxItems" && body {
+            continue;
+        }
+        // Per ALLOWED ("enums typify cannot name"): they are strings in the types.
+        if key == "enum"
+            && body
+            && value
+                .as_array()
+                .is_some_and(|values| !crate::client::enum_names_unique(values))
+        {
             continue;
         }
         if key == "nullable" && value == &Value::Bool(false) {
             continue;
         }
-        // schemars states `minimum: 0` for every unsigned integer, so in a body schema a zero
-        // lower bound says nothing about the spec; it is dropped on both sides (see ALLOWED).
         if key == "minimum" && body && is_number && value.as_f64() == Some(0.0) {
             continue;
         }
@@ -496,7 +896,7 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
                     object(Some(value))
                         .iter()
                         .map(|(k, v)| {
-                            let mut property = normalize_with(document, v, depth + 1, kind);
+                            let mut property = normalize_with(document, v, stack, kind);
                             if !is_required(k)
                                 && let Value::Object(property) = &mut property
                             {
@@ -507,9 +907,9 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
                         .collect(),
                 )
             }
-            "items" | "not" => normalize_with(document, value, depth + 1, kind),
+            "items" | "not" => normalize_with(document, value, stack, kind),
             "additionalProperties" => match value {
-                Value::Object(_) => normalize_with(document, value, depth + 1, kind),
+                Value::Object(_) => normalize_with(document, value, stack, kind),
                 other => other.clone(),
             },
             "allOf" | "anyOf" | "oneOf" => Value::Array(
@@ -518,7 +918,7 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
                     .cloned()
                     .unwrap_or_default()
                     .iter()
-                    .map(|v| normalize_with(document, v, depth + 1, kind))
+                    .map(|v| normalize_with(document, v, stack, kind))
                     .collect(),
             ),
             "required" => {
@@ -526,6 +926,8 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
                 names.sort_by_key(ToString::to_string);
                 Value::Array(names)
             }
+            // `1.0` and `1` are one number (schemars writes enum values of a float as floats).
+            "enum" | "default" => integral(value),
             _ => value.clone(),
         };
         out.insert(key.clone(), value);
@@ -533,8 +935,331 @@ fn normalize_with(document: &Value, schema: &Value, depth: usize, kind: Kind) ->
     Value::Object(out)
 }
 
+/// `value` with every whole float written as an integer.
+fn integral(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Value::from(f as i64),
+            _ => value.clone(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(integral).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), integral(v))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// Numeric bounds inside body schemas: typify's integer and number types do not state them
+/// (see [`ALLOWED`]).
+const NUMBER_BOUNDS: [&str; 5] = [
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+];
+
+/// `map` in the form typify's types document it, when that differs: `additionalProperties:
+/// true` and `items: {}` said or not; enum values the type cannot have; a type left to be inferred (`items` makes an array, an
+/// `enum` of one JSON type that type, `enum: [true, false]` any boolean); the `type` beside a
+/// `oneOf`, which its branches say; an `allOf` of different types, which nothing fits; and the
+/// tag of a discriminated union, which typify moves into each variant.
+fn canonical(document: &Value, map: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let mut out = map.clone();
+    if out.get("additionalProperties") == Some(&Value::Bool(true)) {
+        out.remove("additionalProperties");
+    }
+    // Per ALLOWED ("additional properties beside declared ones").
+    if out
+        .get("properties")
+        .is_some_and(|p| p.as_object().is_some_and(|p| !p.is_empty()))
+        && out
+            .get("additionalProperties")
+            .is_some_and(Value::is_object)
+    {
+        out.remove("additionalProperties");
+    }
+    if out
+        .get("items")
+        .is_some_and(|i| i.as_object().is_some_and(Map::is_empty))
+    {
+        out.remove("items");
+    }
+    if !out.contains_key("type") && out.contains_key("items") {
+        out.insert("type".into(), Value::String("array".into()));
+    }
+    // Per ALLOWED ("null"): OpenAPI 3.0 has no `null` type, and dropshot documents the unit
+    // type typify makes of `enum: [null]` as a string.
+    if out.get("enum") == Some(&Value::Array(vec![Value::Null])) && !out.contains_key("type") {
+        let mut null = Map::new();
+        null.insert(NULL.into(), Value::Bool(true));
+        return Some(null);
+    }
+    crate::client::tidy_enum(&mut out);
+    if let Some(Value::Array(values)) = out.get("enum").cloned() {
+        let kinds: BTreeSet<&str> = values.iter().map(json_type).collect();
+        if let [only] = kinds.iter().copied().collect::<Vec<_>>().as_slice()
+            && !out.contains_key("type")
+            && *only != "null"
+        {
+            out.insert("type".into(), Value::String((*only).to_string()));
+        }
+        if out.get("type") == Some(&Value::String("boolean".into()))
+            && values.contains(&Value::Bool(true))
+            && values.contains(&Value::Bool(false))
+        {
+            out.remove("enum");
+        }
+    }
+    if out.contains_key("oneOf") || out.contains_key("anyOf") {
+        out.remove("type");
+    }
+    if let Some(Value::Array(parts)) = out.get("allOf") {
+        let types: BTreeSet<String> = parts
+            .iter()
+            .filter_map(|p| {
+                resolve_local(document, p)
+                    .get("type")
+                    .and_then(Value::as_str)
+            })
+            .map(str::to_string)
+            .collect();
+        if types.len() > 1 {
+            let mut never = Map::new();
+            never.insert("not".into(), Value::Object(Map::new()));
+            return Some(never);
+        }
+    }
+    distribute(document, &mut out);
+    untag(document, &mut out);
+    (out != *map).then_some(out)
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Properties beside a `oneOf` hold in every branch: typify gives each variant them.
+fn distribute(document: &Value, map: &mut Map<String, Value>) {
+    let Some(Value::Object(outer)) = map.get("properties").cloned() else {
+        return;
+    };
+    let Some(Value::Array(branches)) = map.get("oneOf").cloned() else {
+        return;
+    };
+    let outer_required: Vec<Value> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut merged = Vec::new();
+    for branch in &branches {
+        let Some(mut branch) = resolve_local(document, branch).as_object().cloned() else {
+            return;
+        };
+        let properties = branch
+            .entry("properties")
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(properties) = properties.as_object_mut() else {
+            return;
+        };
+        for (name, schema) in &outer {
+            properties
+                .entry(name.clone())
+                .or_insert_with(|| schema.clone());
+        }
+        if !outer_required.is_empty() {
+            let required = branch
+                .entry("required")
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Some(required) = required.as_array_mut() {
+                for name in &outer_required {
+                    if !required.contains(name) {
+                        required.push(name.clone());
+                    }
+                }
+            }
+        }
+        merged.push(Value::Object(branch));
+    }
+    map.insert("oneOf".into(), Value::Array(merged));
+    map.remove("properties");
+    map.remove("required");
+}
+
+/// Takes the tag out of a tagged union's branches (and its properties beside the `oneOf`): a
+/// property every branch pins to one string, which typify moves into each variant.
+fn untag(document: &Value, map: &mut Map<String, Value>) {
+    let Some(Value::Array(branches)) = map.get("oneOf").cloned() else {
+        return;
+    };
+    let resolved: Vec<Map<String, Value>> = branches
+        .iter()
+        .filter_map(|b| resolve_local(document, b).as_object().cloned())
+        .collect();
+    if resolved.len() != branches.len() || resolved.is_empty() {
+        return;
+    }
+    // The tag: a property every branch pins to one string (the discriminator's property, when
+    // the branches say its values; typify makes a tagged enum of those).
+    let pinned = |branch: &Map<String, Value>, name: &str| {
+        branch
+            .get("properties")
+            .and_then(|p| p.get(name))
+            .map(|p| resolve_local(document, p))
+            .and_then(|p| p.get("enum"))
+            .and_then(Value::as_array)
+            .is_some_and(|values| values.len() == 1 && values[0].is_string())
+    };
+    let Some(first) = resolved[0].get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    let Some(tag) = first
+        .keys()
+        .find(|name| resolved.iter().all(|branch| pinned(branch, name)))
+        .cloned()
+    else {
+        return;
+    };
+    let untagged: Vec<Value> = resolved
+        .into_iter()
+        .map(|mut branch| {
+            if let Some(Value::Object(properties)) = branch.get_mut("properties") {
+                properties.remove(&tag);
+            }
+            if let Some(Value::Array(required)) = branch.get_mut("required") {
+                required.retain(|r| r != &Value::String(tag.clone()));
+                if required.is_empty() {
+                    branch.remove("required");
+                }
+            }
+            Value::Object(branch)
+        })
+        .collect();
+    map.insert("oneOf".into(), Value::Array(untagged));
+    map.remove("discriminator");
+    if let Some(Value::Object(properties)) = map.get_mut("properties") {
+        properties.remove(&tag);
+        if properties.is_empty() {
+            map.remove("properties");
+        }
+    }
+    if let Some(Value::Array(required)) = map.get_mut("required") {
+        required.retain(|r| r != &Value::String(tag.clone()));
+        if required.is_empty() {
+            map.remove("required");
+        }
+    }
+}
+
+/// An `allOf` whose parts are all objects (and the schema around it) as one object: the
+/// properties and `required` of every part, closed (`additionalProperties: false`) when a part
+/// is. `None` for anything else.
+fn merge_all_of(document: &Value, map: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let parts = map.get("allOf")?.as_array()?;
+    if parts.len() < 2
+        || ["anyOf", "oneOf", "not"]
+            .iter()
+            .any(|k| map.contains_key(*k))
+    {
+        return None;
+    }
+    let mut resolved: Vec<Map<String, Value>> = Vec::new();
+    for part in parts {
+        let part = resolve_local(document, part).as_object()?;
+        // A part that is itself an `allOf` of objects is that object.
+        let part = match part.contains_key("allOf") {
+            true => merge_all_of(document, part)?,
+            false => part.clone(),
+        };
+        let object = part.get("type").and_then(Value::as_str) == Some("object")
+            || part.contains_key("properties");
+        if !object
+            || ["allOf", "anyOf", "oneOf", "not"]
+                .iter()
+                .any(|k| part.contains_key(*k))
+        {
+            return None;
+        }
+        resolved.push(part);
+    }
+    let mut merged = map.clone();
+    merged.remove("allOf");
+    merged.insert("type".into(), Value::String("object".into()));
+    let mut properties = map
+        .get("properties")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut required: Vec<Value> = map
+        .get("required")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // A closed part allows only its own properties.
+    let closed: Vec<Vec<&String>> = resolved
+        .iter()
+        .filter(|part| part.get("additionalProperties") == Some(&Value::Bool(false)))
+        .map(|part| {
+            part.get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    for part in resolved.iter() {
+        for (name, property) in part
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if closed.iter().all(|allowed| allowed.contains(&name)) {
+                properties
+                    .entry(name.clone())
+                    .or_insert_with(|| property.clone());
+            }
+        }
+        for name in part
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if !required.contains(name) {
+                required.push(name.clone());
+            }
+        }
+        if part.get("additionalProperties") == Some(&Value::Bool(false)) {
+            merged.insert("additionalProperties".into(), Value::Bool(false));
+        }
+    }
+    if !properties.is_empty() {
+        merged.insert("properties".into(), Value::Object(properties));
+    }
+    if !required.is_empty() {
+        merged.insert("required".into(), Value::Array(required));
+    }
+    Some(merged)
+}
+
+/// The normalized form of a schema whose only value is `null` (see [`canonical`]).
+const NULL: &str = "$null";
+
 /// Walks two normalized schemas side by side, reporting each differing keyword by its path.
 fn compare_schemas(out: &mut Vec<Difference>, operation: &str, field: &str, a: &Value, b: &Value) {
+    if a.get(NULL).is_some() {
+        return;
+    }
     match (a, b) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
@@ -550,6 +1275,7 @@ fn compare_schemas(out: &mut Vec<Difference>, operation: &str, field: &str, a: &
                 }
             }
         }
+        (Value::Number(x), Value::Number(y)) if x.as_f64() == y.as_f64() => {}
         (a, b) if a != b => out.push(diff(operation, field, show(Some(a)), show(Some(b)))),
         _ => {}
     }
@@ -585,7 +1311,7 @@ mod tests {
 
     /// The differences between `source` and `derived`, as `operation: field`.
     fn fields(source: &Value, derived: &Value) -> Vec<String> {
-        compare(source, derived)
+        compare(source, &Names::default(), derived)
             .iter()
             .map(|d| format!("{}: {}", d.operation, d.field))
             .collect()
@@ -597,7 +1323,7 @@ mod tests {
             limit(),
             thing(json!({"id": {"type": "string", "format": "uuid"}})),
         );
-        assert_eq!(compare(&doc, &doc), Vec::new());
+        assert_eq!(compare(&doc, &Names::default(), &doc), Vec::new());
     }
 
     #[test]
@@ -611,7 +1337,7 @@ mod tests {
             assert_eq!(
                 fields(&source, &derived),
                 [
-                    "listThings: response 200: application/json schema.properties.id.format",
+                    "listThings: response 200: schema.properties.id.format",
                     "schema Thing: properties.id.format",
                 ],
                 "{format}"
@@ -635,7 +1361,7 @@ mod tests {
             fields(&source, &derived),
             ["listThings: parameter query/limit: schema.default"]
         );
-        let differences = compare(&source, &derived);
+        let differences = compare(&source, &Names::default(), &derived);
         assert_eq!(
             (
                 differences[0].source.as_str(),
@@ -690,11 +1416,13 @@ mod tests {
             thing(json!({"id": {"type": "string", "nullable": true},
                          "note": {"type": "string", "nullable": true}})),
         );
+        // A required property that may be null is an `Option`, documented as optional (see
+        // ALLOWED), so the required `id` made nullable shows as no longer required.
         assert_eq!(
             fields(&source, &derived),
             [
-                "listThings: response 200: application/json schema.properties.id.nullable",
-                "schema Thing: properties.id.nullable",
+                "listThings: response 200: schema.required",
+                "schema Thing: required",
             ]
         );
     }

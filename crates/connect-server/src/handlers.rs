@@ -6,12 +6,11 @@ use std::time::Instant;
 use connect_api::{
     AddUserToCustomerHeaders, AddUserToCustomerPath, AddUserToCustomerResponseHeaders, ApiError,
     ConnectApi, CreateCustomerHeaders, CreateCustomerResponseHeaders, CreateUserHeaders,
-    CreateUserResponseHeaders, GetCustomerPath, GetUserPath, JsonBody, ListCustomersQuery,
-    ListUsersQuery, RemoveUserFromCustomerHeaders, RemoveUserFromCustomerPath,
-    RemoveUserFromCustomerQuery, RemoveUserFromCustomerResponseHeaders,
-    UpdateCustomerBillingHeaders, UpdateCustomerBillingPath, UpdateCustomerBillingResponseHeaders,
-    UpdateCustomerHeaders, UpdateCustomerPath, UpdateCustomerResponseHeaders, UpdateUserHeaders,
-    UpdateUserPath, UpdateUserResponseHeaders,
+    CreateUserResponseHeaders, GetCustomerPath, GetUserPath, ListCustomersQuery, ListUsersQuery,
+    RemoveUserFromCustomerHeaders, RemoveUserFromCustomerPath, RemoveUserFromCustomerQuery,
+    RemoveUserFromCustomerResponseHeaders, UpdateCustomerBillingHeaders, UpdateCustomerBillingPath,
+    UpdateCustomerBillingResponseHeaders, UpdateCustomerHeaders, UpdateCustomerPath,
+    UpdateCustomerResponseHeaders, UpdateUserHeaders, UpdateUserPath, UpdateUserResponseHeaders,
 };
 use connect_types as types;
 use dropshot::{
@@ -20,7 +19,7 @@ use dropshot::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spec_runtime::Params;
+use spec_runtime::{JsonBody, Params};
 use uuid::Uuid;
 
 use crate::ServerContext;
@@ -46,15 +45,15 @@ where
         Err(error) => (None, Err(error)),
     };
     let result = result.map_err(|mut error| {
-        error
-            .body
-            .request_id
-            .get_or_insert_with(|| rqctx.request_id.clone());
+        if let Some(body) = error.spec_body_mut() {
+            body.request_id
+                .get_or_insert_with(|| rqctx.request_id.clone());
+        }
         error
     });
     let status = match &result {
         Ok(_) => success,
-        Err(error) => error.status.as_u16(),
+        Err(error) => error.status().as_u16(),
     };
     // The request logger already carries method, URI and request id.
     slog::info!(rqctx.log, "request handled";
@@ -73,7 +72,7 @@ fn authenticate(rqctx: &Rq) -> Result<Tenant, ApiError> {
         .map(|v| v.as_bytes())
         .unwrap_or_default();
     rqctx.context().keys.tenant_for(presented).ok_or_else(|| {
-        ApiError::new(
+        ApiError::with_code(
             ErrorStatusCode::UNAUTHORIZED,
             "unauthorized",
             "a valid X-API-Key header is required",
@@ -111,10 +110,10 @@ where
         Begin::Run(guard) => {
             // The kept response is the whole response, its request id included.
             let result = run.await.map_err(|mut error| {
-                error
-                    .body
-                    .request_id
-                    .get_or_insert_with(|| rqctx.request_id.clone());
+                if let Some(body) = error.spec_body_mut() {
+                    body.request_id
+                        .get_or_insert_with(|| rqctx.request_id.clone());
+                }
                 error
             });
             let outcome = match &result {

@@ -259,15 +259,13 @@ impl Guard {
         let bytes = self.key.len()
             + match outcome {
                 Outcome::Success(value) => value.to_string().len(),
-                Outcome::Failure(error) => {
-                    serde_json::to_string(&error.body).map_or(0, |s| s.len())
-                }
+                Outcome::Failure(error) => serde_json::to_string(error).map_or(0, |s| s.len()),
             };
         let mut tenants = keys.tenants.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(table) = tenants.get_mut(&self.tenant) else {
             return;
         };
-        let server_error = matches!(outcome, Outcome::Failure(e) if e.status.as_u16() >= 500);
+        let server_error = matches!(outcome, Outcome::Failure(e) if e.status().as_u16() >= 500);
         if server_error {
             table.entries.remove(&self.key);
             return;
@@ -303,7 +301,7 @@ impl Drop for Guard {
 }
 
 fn locked() -> ApiError {
-    ApiError::new(
+    ApiError::with_code(
         ErrorStatusCode::CONFLICT,
         "idempotency_key_locked",
         "a request with this idempotency key is still being processed; retry later",
@@ -311,7 +309,7 @@ fn locked() -> ApiError {
 }
 
 fn mismatch() -> ApiError {
-    ApiError::new(
+    ApiError::with_code(
         ErrorStatusCode::CONFLICT,
         "idempotency_key_mismatch",
         "this idempotency key was used for a different request; use a new key for a new request",
@@ -371,7 +369,7 @@ mod tests {
         let error = keys
             .begin(&tenant, "a", 1)
             .expect_err("full of running keys");
-        assert_eq!(error.body.code, "idempotency_key_locked");
+        assert_eq!(error.spec_body().unwrap().code, "idempotency_key_locked");
         assert_eq!(keys.len(&tenant), 2);
     }
 

@@ -5204,3 +5204,819 @@ pub mod error {
         }
     }
 }
+::spec_schema::definitions!(
+    r##"{
+  "CustomerType": {
+    "description": "Whether a customer is a private person or an organisation.",
+    "type": "string",
+    "enum": [
+      "CONSUMER",
+      "BUSINESS"
+    ]
+  },
+  "CustomerUserRole": {
+    "description": "The role of a user in a customer. `MEMBER` when not given (the default of\n`AddUserToCustomerRequest.role`; a default cannot sit next to a `$ref`, so it lives\nhere).\n",
+    "type": "string",
+    "enum": [
+      "MEMBER",
+      "MANAGER",
+      "ADMIN"
+    ],
+    "default": "MEMBER"
+  },
+  "BillingMethod": {
+    "description": "How invoices are delivered.",
+    "type": "string",
+    "enum": [
+      "EMAIL_INVOICE",
+      "PAPER_INVOICE"
+    ]
+  },
+  "SortDirection": {
+    "description": "The direction of a list's order.",
+    "type": "string",
+    "enum": [
+      "ASC",
+      "DESC"
+    ]
+  },
+  "Metadata": {
+    "description": "Free-form string key/value pairs kept for the caller. At most 50 keys; every key is\n1..64 characters (not expressible in OpenAPI 3.0, checked by the server); every value\nis at most 512 characters.\n",
+    "type": "object",
+    "additionalProperties": {
+      "type": "string",
+      "maxLength": 512
+    },
+    "maxProperties": 50
+  },
+  "Contact": {
+    "description": "How to reach a customer.",
+    "type": "object",
+    "properties": {
+      "email": {
+        "description": "Contact email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "Contact phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      }
+    }
+  },
+  "Address": {
+    "description": "A postal address.",
+    "type": "object",
+    "required": [
+      "street1",
+      "city",
+      "zip",
+      "country"
+    ],
+    "properties": {
+      "street1": {
+        "description": "First street line.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "street2": {
+        "description": "Second street line.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "city": {
+        "description": "City or town.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "zip": {
+        "description": "Postal code.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "country": {
+        "description": "ISO 3166-1 alpha-2 country code, for example `US` or `SE`.",
+        "type": "string",
+        "pattern": "^[A-Z]{2}$"
+      },
+      "state": {
+        "description": "State, where the country has them.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "region": {
+        "description": "Region or county.",
+        "type": "string",
+        "maxLength": 200
+      },
+      "attention": {
+        "description": "The person or department the post is for.",
+        "type": "string",
+        "maxLength": 200
+      }
+    }
+  },
+  "Billing": {
+    "description": "How a customer is invoiced. Rules: `method` `EMAIL_INVOICE` needs `email`,\n`PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`.\n",
+    "type": "object",
+    "required": [
+      "method"
+    ],
+    "properties": {
+      "method": {
+        "$ref": "#/definitions/BillingMethod"
+      },
+      "email": {
+        "description": "Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "address": {
+        "$ref": "#/definitions/Address"
+      },
+      "currency": {
+        "description": "ISO 4217 currency code, for example `USD` or `SEK`.",
+        "type": "string",
+        "pattern": "^[A-Z]{3}$"
+      },
+      "defaultPaymentProfileId": {
+        "description": "The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n",
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 64
+      },
+      "autoPay": {
+        "description": "Whether invoices are charged to the default payment profile automatically.",
+        "type": "boolean"
+      }
+    }
+  },
+  "Shipping": {
+    "description": "Where and to whom goods (for example SIM cards) are shipped.",
+    "type": "object",
+    "properties": {
+      "name": {
+        "description": "The recipient's name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "msisdn": {
+        "description": "The recipient's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "address": {
+        "$ref": "#/definitions/Address"
+      },
+      "instructions": {
+        "description": "Free-text delivery instructions.",
+        "type": "string",
+        "maxLength": 1000
+      }
+    }
+  },
+  "Sort": {
+    "description": "The order of a list.",
+    "type": "object",
+    "required": [
+      "key",
+      "direction"
+    ],
+    "properties": {
+      "key": {
+        "description": "The field the list is ordered by; currently always `createdAt`.",
+        "type": "string"
+      },
+      "direction": {
+        "$ref": "#/definitions/SortDirection"
+      }
+    }
+  },
+  "Pagination": {
+    "description": "Where a page sits in the whole list.",
+    "type": "object",
+    "required": [
+      "total",
+      "limit",
+      "offset",
+      "sort"
+    ],
+    "properties": {
+      "total": {
+        "description": "The number of items in the whole list.",
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0
+      },
+      "limit": {
+        "description": "The `limit` the page was taken with.",
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0
+      },
+      "offset": {
+        "description": "The `offset` the page was taken with.",
+        "type": "integer",
+        "format": "int64",
+        "minimum": 0
+      },
+      "sort": {
+        "$ref": "#/definitions/Sort"
+      }
+    }
+  },
+  "CustomerRef": {
+    "description": "A customer a user is linked to, as seen from the user.",
+    "type": "object",
+    "required": [
+      "customerId",
+      "name"
+    ],
+    "properties": {
+      "customerId": {
+        "description": "The customer's id.",
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "description": "The customer's name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      }
+    }
+  },
+  "User": {
+    "description": "A person who uses the platform, possibly linked to several customers.",
+    "type": "object",
+    "required": [
+      "userId",
+      "name",
+      "customerIds",
+      "customers",
+      "createdAt",
+      "updatedAt",
+      "metadata"
+    ],
+    "properties": {
+      "userId": {
+        "description": "Server-assigned id (UUID v4).",
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "description": "The user's full name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "email": {
+        "description": "The user's email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "identity": {
+        "description": "Personal identity number; its meaning depends on the country.",
+        "type": "string",
+        "maxLength": 64
+      },
+      "referenceId": {
+        "description": "The caller's own id for the user; unique per tenant among users.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "customerIds": {
+        "description": "The ids of the customers the user is linked to.",
+        "type": "array",
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "customers": {
+        "description": "The customers the user is linked to.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/CustomerRef"
+        }
+      },
+      "createdAt": {
+        "description": "When the user was created (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "updatedAt": {
+        "description": "When the user was last changed (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "UserPage": {
+    "description": "One page of users.",
+    "type": "object",
+    "required": [
+      "items",
+      "pagination"
+    ],
+    "properties": {
+      "items": {
+        "description": "The users on this page.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/User"
+        }
+      },
+      "pagination": {
+        "$ref": "#/definitions/Pagination"
+      }
+    }
+  },
+  "CreateUserRequest": {
+    "description": "The fields of a new user.",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "description": "The user's full name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "email": {
+        "description": "The user's email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "identity": {
+        "description": "Personal identity number; its meaning depends on the country.",
+        "type": "string",
+        "maxLength": 64
+      },
+      "referenceId": {
+        "description": "The caller's own id for the user; unique per tenant among users.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "UpdateUserRequest": {
+    "description": "The fields of a user to change. Every field is optional; an absent field stays as it\nis.\n",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "description": "The user's full name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "email": {
+        "description": "The user's email address.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "The user's phone number in E.164 form, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      },
+      "identity": {
+        "description": "Personal identity number; its meaning depends on the country.",
+        "type": "string",
+        "maxLength": 64
+      },
+      "referenceId": {
+        "description": "The caller's own id for the user; unique per tenant among users.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "VerifyUserExistsRequest": {
+    "description": "The fields to look a user up by; at least one must be given.",
+    "type": "object",
+    "additionalProperties": false,
+    "minProperties": 1,
+    "properties": {
+      "email": {
+        "description": "An email address to look for.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "msisdn": {
+        "description": "A phone number in E.164 form to look for, for example `+15551234567`.",
+        "type": "string",
+        "format": "phone",
+        "pattern": "^\\+[1-9][0-9]{1,14}$"
+      }
+    }
+  },
+  "VerifyUserExistsResponse": {
+    "description": "Whether a matching user exists in the caller's tenant.",
+    "type": "object",
+    "required": [
+      "exists"
+    ],
+    "properties": {
+      "exists": {
+        "description": "`true` when a user of the tenant matches.",
+        "type": "boolean"
+      },
+      "description": {
+        "description": "A human-readable explanation of the answer.",
+        "type": "string"
+      }
+    }
+  },
+  "CustomerUser": {
+    "description": "A user linked to a customer, as seen from the customer.",
+    "type": "object",
+    "required": [
+      "userId",
+      "name"
+    ],
+    "properties": {
+      "userId": {
+        "description": "The user's id.",
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "description": "The user's full name.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "role": {
+        "$ref": "#/definitions/CustomerUserRole"
+      }
+    }
+  },
+  "Customer": {
+    "description": "A consumer or business account that is billed, with its linked users.",
+    "type": "object",
+    "required": [
+      "customerId",
+      "customerType",
+      "name",
+      "humanReadableId",
+      "users",
+      "createdAt",
+      "updatedAt",
+      "metadata"
+    ],
+    "properties": {
+      "customerId": {
+        "description": "Server-assigned id (UUID v4).",
+        "type": "string",
+        "format": "uuid"
+      },
+      "customerType": {
+        "$ref": "#/definitions/CustomerType"
+      },
+      "name": {
+        "description": "The customer's name (a person's or an organisation's).",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "contact": {
+        "$ref": "#/definitions/Contact"
+      },
+      "identity": {
+        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
+        "type": "string",
+        "maxLength": 64
+      },
+      "preferredLocale": {
+        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+      },
+      "humanReadableId": {
+        "description": "Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;\nunique per tenant.\n",
+        "type": "string",
+        "pattern": "^[0-9A-Z]{3}-[0-9A-Z]{4}-[0-9A-Z]{3}$"
+      },
+      "referenceId": {
+        "description": "The caller's own id for the customer; unique per tenant among customers.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "billing": {
+        "$ref": "#/definitions/Billing"
+      },
+      "users": {
+        "description": "The users linked to the customer, with their roles.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/CustomerUser"
+        }
+      },
+      "contactPersonUserId": {
+        "description": "The `userId` of the customer's contact person, who is also a linked user.",
+        "type": "string",
+        "format": "uuid"
+      },
+      "contactPerson": {
+        "$ref": "#/definitions/CustomerUser"
+      },
+      "shipping": {
+        "$ref": "#/definitions/Shipping"
+      },
+      "createdAt": {
+        "description": "When the customer was created (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "updatedAt": {
+        "description": "When the customer was last changed (RFC 3339, UTC).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "CustomerPage": {
+    "description": "One page of customers.",
+    "type": "object",
+    "required": [
+      "items",
+      "pagination"
+    ],
+    "properties": {
+      "items": {
+        "description": "The customers on this page.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/Customer"
+        }
+      },
+      "pagination": {
+        "$ref": "#/definitions/Pagination"
+      }
+    }
+  },
+  "CreateCustomerRequest": {
+    "description": "The fields of a new customer. Ids in `userIds` and `contactPersonUserId` must be users\nof the caller's tenant; `billing` must follow the billing rules.\n",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "customerType",
+      "name"
+    ],
+    "properties": {
+      "customerType": {
+        "$ref": "#/definitions/CustomerType"
+      },
+      "name": {
+        "description": "The customer's name (a person's or an organisation's).",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "contact": {
+        "$ref": "#/definitions/Contact"
+      },
+      "billing": {
+        "$ref": "#/definitions/Billing"
+      },
+      "userIds": {
+        "description": "Users to link to the new customer, with role `MEMBER`.",
+        "type": "array",
+        "maxItems": 100,
+        "uniqueItems": true,
+        "items": {
+          "type": "string",
+          "format": "uuid"
+        }
+      },
+      "contactPersonUserId": {
+        "description": "The `userId` of the contact person; the contact person is linked as a user too.\n",
+        "type": "string",
+        "format": "uuid"
+      },
+      "identity": {
+        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
+        "type": "string",
+        "maxLength": 64
+      },
+      "preferredLocale": {
+        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+      },
+      "referenceId": {
+        "description": "The caller's own id for the customer; unique per tenant among customers.",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255
+      },
+      "shipping": {
+        "$ref": "#/definitions/Shipping"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "UpdateCustomerRequest": {
+    "description": "The fields of a customer to change. Every field is optional; an absent field stays as\nit is, and a given nested object replaces the stored one as a whole.\n",
+    "type": "object",
+    "additionalProperties": false,
+    "properties": {
+      "name": {
+        "description": "The customer's name (a person's or an organisation's).",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "identity": {
+        "description": "Personal or organisation number; its meaning depends on the country and the\ncustomer type.\n",
+        "type": "string",
+        "maxLength": 64
+      },
+      "preferredLocale": {
+        "description": "IETF BCP 47 language tag, for example `en-US` or `sv-SE`.",
+        "type": "string",
+        "maxLength": 35,
+        "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+      },
+      "contact": {
+        "$ref": "#/definitions/Contact"
+      },
+      "billing": {
+        "$ref": "#/definitions/Billing"
+      },
+      "shipping": {
+        "$ref": "#/definitions/Shipping"
+      },
+      "metadata": {
+        "$ref": "#/definitions/Metadata"
+      }
+    }
+  },
+  "UpdateBillingRequest": {
+    "description": "A customer's new billing, replacing the stored one. Rules: `method` `EMAIL_INVOICE`\nneeds `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs\n`defaultPaymentProfileId`.\n",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "method"
+    ],
+    "properties": {
+      "method": {
+        "$ref": "#/definitions/BillingMethod"
+      },
+      "email": {
+        "description": "Where invoices are emailed; required when `method` is `EMAIL_INVOICE`.",
+        "type": "string",
+        "format": "email",
+        "maxLength": 254
+      },
+      "address": {
+        "$ref": "#/definitions/Address"
+      },
+      "currency": {
+        "description": "ISO 4217 currency code, for example `USD` or `SEK`.",
+        "type": "string",
+        "pattern": "^[A-Z]{3}$"
+      },
+      "defaultPaymentProfileId": {
+        "description": "The payment profile charged automatically; required when `autoPay` is `true`.\n`null` when there is none.\n",
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 64
+      },
+      "autoPay": {
+        "description": "Whether invoices are charged to the default payment profile automatically.",
+        "type": "boolean"
+      }
+    }
+  },
+  "AddUserToCustomerRequest": {
+    "description": "The user to link to a customer and the role to give them (`MEMBER` when `role` is\nabsent).\n",
+    "type": "object",
+    "additionalProperties": false,
+    "required": [
+      "userId"
+    ],
+    "properties": {
+      "userId": {
+        "description": "The `userId` of a user of the caller's tenant.",
+        "type": "string",
+        "format": "uuid"
+      },
+      "role": {
+        "$ref": "#/definitions/CustomerUserRole"
+      }
+    }
+  },
+  "ErrorDetail": {
+    "description": "One problem with one part of the request.",
+    "type": "object",
+    "required": [
+      "property",
+      "code",
+      "message"
+    ],
+    "properties": {
+      "property": {
+        "description": "Where the problem is: a JSON pointer into the request body (for example `/email`\nor `/userIds/1`) or `query/<name>`, `path/<name>`, `header/<name>` for parameters\n(for example `query/limit`).\n",
+        "type": "string"
+      },
+      "code": {
+        "description": "A stable, machine-readable code for the problem, for example `format` or\n`required`.\n",
+        "type": "string"
+      },
+      "message": {
+        "description": "A human-readable description of the problem.",
+        "type": "string"
+      }
+    }
+  },
+  "Error": {
+    "description": "The body of every 4xx and 5xx response.",
+    "type": "object",
+    "required": [
+      "code",
+      "message"
+    ],
+    "properties": {
+      "code": {
+        "description": "A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n",
+        "type": "string"
+      },
+      "message": {
+        "description": "A human-readable description of the error.",
+        "type": "string"
+      },
+      "details": {
+        "description": "One entry per problem, for `validation_error` in particular.",
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/ErrorDetail"
+        }
+      },
+      "requestId": {
+        "description": "The id of the request, to quote when asking for support.",
+        "type": "string"
+      }
+    }
+  }
+}"##
+);
+::spec_schema::validated!(
+    SCHEMA_DEFINITIONS; AddUserToCustomerRequest = "AddUserToCustomerRequest",
+    CreateCustomerRequest = "CreateCustomerRequest", CreateUserRequest =
+    "CreateUserRequest", UpdateBillingRequest = "UpdateBillingRequest",
+    UpdateCustomerRequest = "UpdateCustomerRequest", UpdateUserRequest =
+    "UpdateUserRequest", VerifyUserExistsRequest = "VerifyUserExistsRequest"
+);

@@ -5,19 +5,45 @@
 //! the handler a `Result` whose error, a [`Rejection`], names every bad property with a JSON
 //! pointer. The handler decides the order of checks (authentication before validation, so that
 //! an unauthenticated caller learns nothing from a 400) and converts the rejection into the
-//! spec's error body with `?`.
+//! spec's error body with `?` ([`ErrorResponse`]).
+//!
+//! - [`params`]: path, query and header parameter sets ([`param_set!`]), arrays in every
+//!   style, checked against the spec's schemas.
+//! - [`body`]: JSON, form and raw request bodies.
+//! - [`error`]: error responses with the bodies the spec documents ([`error_kind!`]).
+//! - [`reply`]: success responses dropshot has no type for (any status, raw bodies, headers
+//!   of any scalar type).
 //!
 //! This crate knows nothing about any particular API; it must not depend on generated crates.
 
-mod body;
-mod params;
-mod rejection;
-mod schema;
+pub mod body;
+pub mod error;
+pub mod params;
+pub mod reply;
 
-pub use body::{RawBody, read_body};
-pub use params::{FromParam, ParamLocation, ParamReader, ParamSet, Params};
-pub use rejection::{Detail, Rejection};
-pub use schema::{MAX_DETAILS, compile_validator, param_schema, validate};
+pub use body::{BodyBytes, FormBody, JsonBody, RawBody, is_json, read_body};
+pub use error::{ErrorBody, ErrorKind, ErrorResponse, NoErrorBody, RejectionBody};
+pub use params::{
+    FromParam, Optional, ParamLocation, ParamReader, ParamSet, ParamSpec, Params, StrictParams,
+    param_schema, param_set_schema,
+};
+pub use reply::{AnyResponse, Header, NoContent, RawContent, Reply, ReplyBody};
+pub use spec_schema::{Definitions, Detail, MAX_DETAILS, Rejection, Validated, codes};
 
 /// Re-exported so that generated code names one path for these crates.
-pub use {dropshot, jsonschema, schemars, serde_json};
+pub use {dropshot, schemars, serde, serde_json, spec_schema};
+
+/// The rejection an error dropshot raised while reading the request stands for.
+pub fn rejection_of(error: &dropshot::HttpError) -> Rejection {
+    let status = error.status_code.as_u16();
+    let code = match status {
+        413 => codes::PAYLOAD_TOO_LARGE,
+        _ => codes::MALFORMED_REQUEST,
+    };
+    Rejection {
+        status,
+        code: error.error_code.clone().unwrap_or_else(|| code.to_string()),
+        message: error.external_message.clone(),
+        details: Vec::new(),
+    }
+}

@@ -1,13 +1,12 @@
-//! Query and header parameter sets.
+//! Path, query and header parameter sets.
 
 use dropshot::{
     ApiEndpointBodyContentType, ExtractorMetadata, HttpError, RequestContext, ServerContext,
     SharedExtractor,
 };
 use serde::de::DeserializeOwned;
-use serde_json::Value;
-
-use crate::{Detail, Rejection, validate};
+use serde_json::{Map, Value};
+use spec_schema::{Definitions, Detail, Rejection, compile_validator, convert, validate};
 
 /// Where a parameter set's values come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,11 +16,12 @@ pub enum ParamLocation {
     Header,
 }
 
-/// A generated struct holding the query or header parameters of one operation.
+/// A generated struct holding the path, query or header parameters of one operation (see
+/// [`crate::param_set!`]).
 ///
-/// Its `JsonSchema` (one property per parameter) is what dropshot's `Query`/`Header` extractors
-/// would describe, so the metadata is borrowed from them; parsing is ours, so that every bad
-/// parameter is named and repeatable query parameters work.
+/// Its `JsonSchema` (one property per parameter) is what dropshot's `Path`/`Query`/`Header`
+/// extractors would describe, so the metadata is borrowed from them; parsing is ours, so that
+/// every bad parameter is named and array parameters work.
 pub trait ParamSet:
     DeserializeOwned + schemars::JsonSchema + Sized + Send + Sync + 'static
 {
@@ -98,6 +98,43 @@ impl<T: ParamSet> SharedExtractor for Params<T> {
     }
 }
 
+/// Extractor for a [`ParamSet`] that fails the request (400, with dropshot's error body naming
+/// every bad parameter) instead of handing the handler a rejection: for websockets, whose
+/// handlers run after the upgrade, when it is too late to refuse.
+#[derive(Debug)]
+pub struct StrictParams<T>(pub T);
+
+impl<T> StrictParams<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+#[async_trait::async_trait]
+impl<T: ParamSet> SharedExtractor for StrictParams<T> {
+    async fn from_request<C: ServerContext>(rqctx: &RequestContext<C>) -> Result<Self, HttpError> {
+        match Params::<T>::from_request(rqctx).await?.into_inner() {
+            Ok(params) => Ok(Self(params)),
+            Err(rejection) => {
+                let details: Vec<String> = rejection
+                    .details
+                    .iter()
+                    .map(|d| format!("{}: {}", d.property, d.message))
+                    .collect();
+                let message = match details.is_empty() {
+                    true => rejection.message.clone(),
+                    false => format!("{} ({})", rejection.message, details.join("; ")),
+                };
+                Err(HttpError::for_bad_request(Some(rejection.code), message))
+            }
+        }
+    }
+
+    fn metadata(body_content_type: ApiEndpointBodyContentType) -> ExtractorMetadata {
+        <Params<T> as SharedExtractor>::metadata(body_content_type)
+    }
+}
+
 /// Values as they come off the wire, with the problems found so far.
 pub struct ParamReader {
     path: Vec<(String, String)>,
@@ -119,6 +156,116 @@ impl<T: DeserializeOwned> FromParam for T {
         serde_json::from_value(Value::String(text.to_string())).or_else(|string_error| {
             serde_json::from_str(text).map_err(|_| string_error.to_string())
         })
+    }
+}
+
+/// One parameter as the spec declares it: its schema (OpenAPI 3.0, references into the spec's
+/// definitions), compiled on first use.
+pub struct ParamSpec {
+    schema: &'static str,
+    definitions: &'static Definitions,
+    compiled: std::sync::OnceLock<Compiled>,
+}
+
+struct Compiled {
+    /// The parameter's value (or, for arrays, each item).
+    single: jsonschema::Validator,
+    /// For arrays: the array as a whole, items aside.
+    array: Option<jsonschema::Validator>,
+}
+
+impl ParamSpec {
+    /// A parameter with `schema` (JSON text), whose references resolve in `definitions`.
+    pub const fn new(schema: &'static str, definitions: &'static Definitions) -> Self {
+        Self {
+            schema,
+            definitions,
+            compiled: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn schema(&self) -> Value {
+        serde_json::from_str(self.schema).expect("the generator writes parameter schemas as JSON")
+    }
+
+    fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| {
+            let schema = convert(&self.schema());
+            match (schema.get("type"), schema.get("items")) {
+                (Some(Value::String(ty)), Some(items)) if ty == "array" => Compiled {
+                    single: compile_validator(&items.to_string(), self.definitions),
+                    array: Some(compile_validator(
+                        &without(&schema, &["items"]).to_string(),
+                        self.definitions,
+                    )),
+                },
+                _ => Compiled {
+                    single: compile_validator(&schema.to_string(), self.definitions),
+                    array: None,
+                },
+            }
+        })
+    }
+
+    /// The schema keywords the Rust type does not state itself (bounds, lengths, patterns,
+    /// defaults), as dropshot should document them beside the type's own schema.
+    fn constraints(&self) -> Value {
+        Self::constraints_of(&self.schema())
+    }
+
+    fn constraints_of(schema: &Value) -> Value {
+        if schema.get("$ref").is_some() {
+            return Value::Object(Map::new());
+        }
+        let mut constraints = without(schema, &NOT_CONSTRAINTS);
+        // schemars reads bounds as JSON Schema does since draft 6 (`exclusiveMinimum: 5`);
+        // dropshot writes them back as OpenAPI 3.0 does (`minimum: 5, exclusiveMinimum: true`).
+        if let Value::Object(map) = &mut constraints {
+            for (bound, exclusive) in [
+                ("minimum", "exclusiveMinimum"),
+                ("maximum", "exclusiveMaximum"),
+            ] {
+                match map.remove(exclusive) {
+                    Some(Value::Bool(true)) => {
+                        if let Some(value) = map.remove(bound) {
+                            map.insert(exclusive.to_string(), value);
+                        }
+                    }
+                    Some(Value::Number(number)) => {
+                        map.insert(exclusive.to_string(), Value::Number(number));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        constraints
+    }
+}
+
+/// Schema keywords that the Rust type already states, that do not constrain a value, or that
+/// dropshot cannot document for a parameter (the parameter is read as the text it is).
+const NOT_CONSTRAINTS: [&str; 9] = [
+    "type",
+    "items",
+    "$ref",
+    "example",
+    "description",
+    "oneOf",
+    "anyOf",
+    "allOf",
+    "not",
+];
+
+fn without(schema: &Value, keys: &[&str]) -> Value {
+    match schema {
+        Value::Object(object) => Value::Object(
+            object
+                .iter()
+                .filter(|(k, _)| !keys.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
@@ -161,7 +308,7 @@ impl ParamReader {
         location: &str,
         name: &str,
         required: bool,
-        validator: &jsonschema::Validator,
+        spec: &ParamSpec,
     ) -> Option<T> {
         let mut values = self.raw(location, name);
         match values.len() {
@@ -171,7 +318,7 @@ impl ParamReader {
                 }
                 None
             }
-            1 => self.parse_one(location, name, &values.remove(0), validator),
+            1 => self.parse_one(location, name, &values.remove(0), &spec.compiled().single),
             _ => {
                 self.reject(
                     location,
@@ -184,21 +331,41 @@ impl ParamReader {
         }
     }
 
-    /// Reads a repeatable query parameter (`?id=a&id=b`).
-    pub fn repeated<T: FromParam + serde::Serialize>(
+    /// Reads an array parameter: repeated (`?id=a&id=b`), and, when `delimiter` is not empty,
+    /// each occurrence split at it as well (`?id=a,b`, `style: form, explode: false`, and the
+    /// `simple`, `spaceDelimited` and `pipeDelimited` styles). `None` when absent and
+    /// `required` (recorded).
+    pub fn array<T: FromParam + serde::Serialize>(
         &mut self,
         location: &str,
         name: &str,
-        item_validator: &jsonschema::Validator,
-        array_validator: &jsonschema::Validator,
-    ) -> Vec<T> {
+        required: bool,
+        delimiter: &str,
+        spec: &ParamSpec,
+    ) -> Option<Vec<T>> {
         let before = self.details.len();
-        let values = self.raw(location, name);
+        let occurrences = self.raw(location, name);
+        if occurrences.is_empty() && required {
+            self.reject(location, name, "required", "is required".into());
+            return None;
+        }
+        let values: Vec<String> = if delimiter.is_empty() {
+            occurrences
+        } else {
+            occurrences
+                .iter()
+                .flat_map(|text| text.split(delimiter))
+                .map(str::to_string)
+                .collect()
+        };
+        let compiled = spec.compiled();
         let items: Vec<T> = values
             .iter()
-            .filter_map(|text| self.parse_one(location, name, text, item_validator))
+            .filter_map(|text| self.parse_one(location, name, text, &compiled.single))
             .collect();
-        if self.details.len() == before {
+        if self.details.len() == before
+            && let Some(array_validator) = &compiled.array
+        {
             let array = Value::Array(values.into_iter().map(Value::String).collect());
             let prefix = format!("{location}/{name}");
             if let Some(detail) = validate(array_validator, &array, &prefix)
@@ -211,7 +378,7 @@ impl ParamReader {
                 });
             }
         }
-        items
+        Some(items)
     }
 
     fn parse_one<T: FromParam + serde::Serialize>(
@@ -239,6 +406,217 @@ impl ParamReader {
                 None
             }
             None => Some(value),
+        }
+    }
+}
+
+/// The schema of one parameter, for the `JsonSchema` of its parameter set (dropshot derives
+/// parameter metadata from that schema). The type comes from the Rust type `T` (what the
+/// generated code really parses); the spec's constraints (bounds, lengths, patterns, defaults)
+/// are merged on top. `description` is the parameter's.
+///
+/// Dropshot accepts only scalar parameters. An array one is therefore described by its item
+/// schema, with the whole array schema kept in the `x-array` extension; the round-trip proof
+/// reads it back from there.
+pub fn param_schema<T: schemars::JsonSchema>(
+    generator: &mut schemars::r#gen::SchemaGenerator,
+    spec: &ParamSpec,
+    array: bool,
+    description: &str,
+) -> schemars::schema::Schema {
+    let mut schema =
+        serde_json::to_value(generator.subschema_for::<T>()).expect("schemas serialize");
+    let spec_schema = spec.schema();
+    if array {
+        let items = spec_schema.get("items").cloned().unwrap_or(Value::Null);
+        merge(&mut schema, &ParamSpec::constraints_of(&items));
+        let mut whole = serde_json::json!({ "type": "array", "items": schema.clone() });
+        merge(&mut whole, &spec.constraints());
+        object(&mut schema).insert("x-array".into(), whole);
+    } else {
+        merge(&mut schema, &spec.constraints());
+    }
+    // Dropshot keeps a parameter schema's metadata (where `default` lives) only when the schema
+    // comes wrapped in a one-element `allOf`, which it unwraps; it drops it otherwise.
+    let mut wrapped = serde_json::json!({ "allOf": [schema] });
+    if !description.is_empty() {
+        wrapped["description"] = Value::String(description.to_string());
+    }
+    serde_json::from_value(wrapped).expect("merged schema is a schema")
+}
+
+fn object(schema: &mut Value) -> &mut Map<String, Value> {
+    if !schema.is_object() {
+        *schema = Value::Object(Map::new());
+    }
+    schema.as_object_mut().expect("an object")
+}
+
+fn merge(schema: &mut Value, constraints: &Value) {
+    let Value::Object(extra) = constraints else {
+        return;
+    };
+    let target = object(schema);
+    for (key, value) in extra {
+        target.insert(key.clone(), value.clone());
+    }
+}
+
+/// The `JsonSchema` of a parameter set: an object with one property per parameter.
+pub fn param_set_schema(
+    properties: Vec<(&'static str, bool, schemars::schema::Schema)>,
+) -> schemars::schema::Schema {
+    let mut object = schemars::schema::ObjectValidation::default();
+    for (name, required, schema) in properties {
+        if required {
+            object.required.insert(name.to_string());
+        }
+        object.properties.insert(name.to_string(), schema);
+    }
+    schemars::schema::Schema::Object(schemars::schema::SchemaObject {
+        instance_type: Some(schemars::schema::InstanceType::Object.into()),
+        object: Some(Box::new(object)),
+        ..Default::default()
+    })
+}
+
+/// Defines a parameter set: a struct with one field per parameter, parsed and checked against
+/// the spec by [`Params`], and documented to dropshot with the spec's constraints.
+///
+/// The input is a struct (so that it reads, and formats, as one): `#[params(Location,
+/// DEFINITIONS)]` on it, and on each field `#[param(how, "wire name", r#"schema"#)]`, where `how`
+/// is `required`, `optional`, `default(r#"json"#)` (the spec's default when absent) or
+/// `array(required|optional, "delimiter")`, and the schema is the parameter's (JSON text,
+/// references into `DEFINITIONS`).
+#[macro_export]
+macro_rules! param_set {
+    (
+        $(#[doc = $doc:literal])*
+        #[params($location:ident, $definitions:path)]
+        pub struct $name:ident {
+            $(
+                $(#[doc = $field_doc:literal])*
+                #[param($how:ident $(($($arg:tt)*))?, $wire:literal, $schema:literal)]
+                pub $field:ident: $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, $crate::serde::Deserialize)]
+        #[serde(crate = "::spec_runtime::serde")]
+        pub struct $name {
+            $(
+                $(#[doc = $field_doc])*
+                #[serde(rename = $wire)]
+                pub $field: $ty,
+            )*
+        }
+
+        impl $crate::ParamSet for $name {
+            const LOCATION: $crate::ParamLocation = $crate::ParamLocation::$location;
+
+            fn parse(reader: &mut $crate::ParamReader) -> ::std::option::Option<Self> {
+                let location = $crate::ParamLocation::$location.as_str();
+                $(
+                    let $field = {
+                        static SPEC: $crate::ParamSpec = $crate::ParamSpec::new($schema, &$definitions);
+                        $crate::param_set!(@read reader, location, $wire, &SPEC, $how $(($($arg)*))?)
+                    };
+                )*
+                Some(Self { $($field: $crate::param_set!(@take $field, $how $(($($arg)*))?),)* })
+            }
+        }
+
+        impl $crate::schemars::JsonSchema for $name {
+            fn schema_name() -> ::std::string::String {
+                stringify!($name).to_string()
+            }
+
+            fn json_schema(generator: &mut $crate::schemars::r#gen::SchemaGenerator) -> $crate::schemars::schema::Schema {
+                let description = |lines: &[&str]| lines.iter().map(|l| l.trim()).collect::<::std::vec::Vec<_>>().join("\n").trim().to_string();
+                $crate::param_set_schema(vec![$({
+                    static SPEC: $crate::ParamSpec = $crate::ParamSpec::new($schema, &$definitions);
+                    $crate::param_set!(@schema generator, &SPEC, $wire, &description(&[$($field_doc),*]), $ty, $how $(($($arg)*))?)
+                }),*])
+            }
+        }
+    };
+    (@read $reader:ident, $location:ident, $wire:literal, $spec:expr, required) => {
+        $reader.single($location, $wire, true, $spec)
+    };
+    (@read $reader:ident, $location:ident, $wire:literal, $spec:expr, optional) => {
+        $reader.single($location, $wire, false, $spec)
+    };
+    (@read $reader:ident, $location:ident, $wire:literal, $spec:expr, default($default:literal)) => {
+        $reader.single($location, $wire, false, $spec)
+    };
+    (@read $reader:ident, $location:ident, $wire:literal, $spec:expr, array(required, $delimiter:literal)) => {
+        $reader.array($location, $wire, true, $delimiter, $spec)
+    };
+    (@read $reader:ident, $location:ident, $wire:literal, $spec:expr, array(optional, $delimiter:literal)) => {
+        $reader.array($location, $wire, false, $delimiter, $spec)
+    };
+    (@take $field:ident, required) => { $field? };
+    (@take $field:ident, optional) => { $field };
+    (@take $field:ident, default($default:literal)) => {
+        match $field {
+            Some(value) => value,
+            None => $crate::params::default_value($default),
+        }
+    };
+    (@take $field:ident, array(required, $delimiter:literal)) => { $field? };
+    (@take $field:ident, array(optional, $delimiter:literal)) => { $field.unwrap_or_default() };
+    (@schema $generator:ident, $spec:expr, $wire:literal, $description:expr, $ty:ty, required) => {
+        ($wire, true, $crate::param_schema::<$ty>($generator, $spec, false, $description))
+    };
+    (@schema $generator:ident, $spec:expr, $wire:literal, $description:expr, $ty:ty, optional) => {
+        ($wire, false, $crate::param_schema::<<$ty as $crate::Optional>::Inner>($generator, $spec, false, $description))
+    };
+    (@schema $generator:ident, $spec:expr, $wire:literal, $description:expr, $ty:ty, default($default:literal)) => {
+        ($wire, false, $crate::param_schema::<$ty>($generator, $spec, false, $description))
+    };
+    (@schema $generator:ident, $spec:expr, $wire:literal, $description:expr, $ty:ty, array($required:ident, $delimiter:literal)) => {
+        ($wire, $crate::param_set!(@required $required), $crate::param_schema::<<$ty as $crate::Optional>::Inner>($generator, $spec, true, $description))
+    };
+    (@required required) => { true };
+    (@required optional) => { false };
+}
+
+/// A parameter's default, given as the spec's JSON: a string default (`"12345"` for an
+/// integer, say) is read as the parameter's text would be.
+///
+/// # Panics
+/// When the default does not parse: the generator checked that it does.
+pub fn default_value<T: FromParam + DeserializeOwned>(json: &str) -> T {
+    let value: Value = serde_json::from_str(json).expect("the generator writes defaults as JSON");
+    match value {
+        Value::String(text) => T::from_param(&text).ok(),
+        other => serde_json::from_value(other).ok(),
+    }
+    .expect("the generator checked that the spec's default parses")
+}
+
+/// What an optional parameter (`Option<T>`) or an array parameter (`Vec<T>`) holds: the type
+/// dropshot documents.
+pub trait Optional {
+    type Inner: schemars::JsonSchema;
+}
+
+impl<T: schemars::JsonSchema> Optional for Option<T> {
+    type Inner = T;
+}
+
+impl<T: schemars::JsonSchema> Optional for Vec<T> {
+    type Inner = T;
+}
+
+impl ParamLocation {
+    /// `path`, `query` or `header`: how rejections name the parameter (`query/limit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Path => "path",
+            Self::Query => "query",
+            Self::Header => "header",
         }
     }
 }

@@ -4,16 +4,34 @@ use std::path::{Path, PathBuf};
 
 use codegen::{Output, Settings, Spec, SpecError};
 
-/// The specs under `tests/corpus/`, each covering one topic.
-pub const CORPUS: [&str; 3] = ["objects", "parameters", "responses"];
+/// The specs under `tests/corpus/`, each covering one topic. `crates/codegen-golden` compiles
+/// their golden outputs and runs their round-trip proofs.
+pub const CORPUS: [&str; 7] = [
+    "errors",
+    "inline",
+    "media",
+    "objects",
+    "parameters",
+    "responses",
+    "schemas",
+];
 
 /// The settings every test generates with; `label` names the spec in headers and messages.
+/// A corpus spec `name` gets the trait `<Name>Api` and finds its types in the module
+/// `<name>_types` of `crates/codegen-golden`.
 pub fn settings(label: &str) -> Settings {
+    let name = label
+        .trim_start_matches("tests/corpus/")
+        .trim_end_matches(".yaml");
+    let name = if CORPUS.contains(&name) {
+        name
+    } else {
+        "corpus"
+    };
     Settings {
         source_label: label.to_string(),
-        trait_name: "CorpusApi".to_string(),
-        types_crate: "::corpus_types".to_string(),
-        error_schema: "Error".to_string(),
+        trait_name: format!("{}Api", codegen::naming::pascal(name)),
+        types_crate: format!("crate::{name}_types"),
         client_inner_type: None,
     }
 }

@@ -16,6 +16,21 @@ fn assert_golden(name: &str) {
 }
 
 #[test]
+fn errors() {
+    assert_golden("errors");
+}
+
+#[test]
+fn inline() {
+    assert_golden("inline");
+}
+
+#[test]
+fn media() {
+    assert_golden("media");
+}
+
+#[test]
 fn objects() {
     assert_golden("objects");
 }
@@ -28,6 +43,11 @@ fn parameters() {
 #[test]
 fn responses() {
     assert_golden("responses");
+}
+
+#[test]
+fn schemas() {
+    assert_golden("schemas");
 }
 
 /// Every spec in `tests/corpus/` is in `CORPUS`, so that none escapes the tests above.

@@ -97,7 +97,7 @@ fn examples(document: &Value) -> Vec<Example> {
 fn invalid_examples(document: &Value) -> Vec<String> {
     let mut problems = Vec::new();
     for example in examples(document) {
-        let schema = codegen::json_schema::standalone(document, &example.schema);
+        let schema = spec_schema::standalone(document, &example.schema);
         let validator = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft4)
             .should_validate_formats(true)

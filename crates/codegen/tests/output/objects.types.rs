@@ -502,3 +502,171 @@ pub mod error {
         }
     }
 }
+::spec_schema::definitions!(
+    r##"{
+  "Species": {
+    "description": "What kind of animal a pet is.",
+    "type": "string",
+    "enum": [
+      "CAT",
+      "DOG",
+      "GUINEA_PIG"
+    ]
+  },
+  "Owner": {
+    "description": "Who looks after a pet.",
+    "type": "object",
+    "required": [
+      "name"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100
+      },
+      "email": {
+        "type": "string",
+        "format": "email"
+      },
+      "address": {
+        "description": "An inline object; typify names it after its parent.",
+        "type": "object",
+        "required": [
+          "country"
+        ],
+        "properties": {
+          "country": {
+            "type": "string",
+            "pattern": "^[A-Z]{2}$"
+          }
+        }
+      }
+    }
+  },
+  "Pet": {
+    "description": "A pet, as the server keeps it.",
+    "type": "object",
+    "required": [
+      "petId",
+      "name",
+      "species",
+      "tags",
+      "createdAt"
+    ],
+    "properties": {
+      "petId": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100
+      },
+      "species": {
+        "$ref": "#/definitions/Species"
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "maxLength": 20
+        },
+        "maxItems": 10
+      },
+      "owner": {
+        "$ref": "#/definitions/Owner"
+      },
+      "ageYears": {
+        "type": "integer",
+        "format": "int32",
+        "minimum": 0,
+        "maximum": 100
+      },
+      "weightKg": {
+        "type": "number",
+        "minimum": 0
+      },
+      "chipCode": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "pattern": "^[0-9]{15}$"
+      },
+      "attributes": {
+        "type": "object",
+        "additionalProperties": {
+          "type": "string"
+        }
+      },
+      "visits": {
+        "type": "object",
+        "additionalProperties": {
+          "$ref": "#/definitions/Owner"
+        }
+      },
+      "createdAt": {
+        "type": "string",
+        "format": "date-time"
+      }
+    }
+  },
+  "CreatePetRequest": {
+    "type": "object",
+    "required": [
+      "name",
+      "species"
+    ],
+    "properties": {
+      "name": {
+        "type": "string"
+      },
+      "species": {
+        "$ref": "#/definitions/Species"
+      },
+      "owner": {
+        "$ref": "#/definitions/Owner"
+      }
+    },
+    "additionalProperties": false
+  },
+  "Error": {
+    "type": "object",
+    "required": [
+      "code",
+      "message"
+    ],
+    "properties": {
+      "code": {
+        "type": "string"
+      },
+      "message": {
+        "type": "string"
+      },
+      "details": {
+        "type": "array",
+        "items": {
+          "$ref": "#/definitions/ErrorDetail"
+        }
+      }
+    }
+  },
+  "ErrorDetail": {
+    "type": "object",
+    "properties": {
+      "property": {
+        "type": "string"
+      },
+      "code": {
+        "type": "string"
+      },
+      "message": {
+        "type": "string"
+      }
+    }
+  }
+}"##
+);
+::spec_schema::validated!(SCHEMA_DEFINITIONS; CreatePetRequest = "CreatePetRequest");

@@ -99,6 +99,65 @@ pub mod types {
             Default::default()
         }
     }
+    ///`ListItemsColoursItem`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ListItemsColoursItem {
+        #[serde(rename = "red")]
+        Red,
+        #[serde(rename = "green")]
+        Green,
+        #[serde(rename = "blue")]
+        Blue,
+    }
+    impl ::std::fmt::Display for ListItemsColoursItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Red => f.write_str("red"),
+                Self::Green => f.write_str("green"),
+                Self::Blue => f.write_str("blue"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ListItemsColoursItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "red" => Ok(Self::Red),
+                "green" => Ok(Self::Green),
+                "blue" => Ok(Self::Blue),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListItemsColoursItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListItemsColoursItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`ListItemsFilter`
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -142,6 +201,119 @@ pub mod types {
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ListItemsFilter {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A scalar referenced from a parameter.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListItemsRegion(::std::string::String);
+    impl ::std::ops::Deref for ListItemsRegion {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListItemsRegion> for ::std::string::String {
+        fn from(value: ListItemsRegion) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListItemsRegion {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z]{2}-[a-z]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z]{2}-[a-z]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListItemsRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListItemsRegion {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListItemsRegion {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`ListItemsTagsItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct ListItemsTagsItem(::std::string::String);
+    impl ::std::ops::Deref for ListItemsTagsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ListItemsTagsItem> for ::std::string::String {
+        fn from(value: ListItemsTagsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for ListItemsTagsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 10usize {
+                return Err("longer than 10 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ListItemsTagsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ListItemsTagsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ListItemsTagsItem {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
@@ -210,6 +382,65 @@ pub mod types {
                 })
         }
     }
+    ///A scalar referenced from a parameter.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct Region(::std::string::String);
+    impl ::std::ops::Deref for Region {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Region> for ::std::string::String {
+        fn from(value: Region) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for Region {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z]{2}-[a-z]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z]{2}-[a-z]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Region {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for Region {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Region {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///`Size`
     #[derive(
         ::serde::Deserialize,
@@ -263,6 +494,49 @@ pub mod types {
         fn try_from(
             value: ::std::string::String,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`SummarizeResponse`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SummarizeResponse(pub i64);
+    impl ::std::ops::Deref for SummarizeResponse {
+        type Target = i64;
+        fn deref(&self) -> &i64 {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SummarizeResponse> for i64 {
+        fn from(value: SummarizeResponse) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<i64> for SummarizeResponse {
+        fn from(value: i64) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for SummarizeResponse {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for SummarizeResponse {
+        type Err = <i64 as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SummarizeResponse {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for SummarizeResponse {
+        type Error = <i64 as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
@@ -521,28 +795,53 @@ Sends a `GET` request to `/stores/{storeId}/items`
 
 Arguments:
 - `store_id`
+- `colours`
+- `cursor`: No type at all.
 - `filter`: Free text matched against item names.
 - `in_stock`
 - `item_id`: Only these items; repeat the parameter (`?itemId=a&itemId=b`).
 - `limit`: The largest number of items to return.
+- `page_size`: Two names with one snake_case.
+- `region`
 - `since`
 - `size`: A string enum, referenced.
+- `tags`: Comma-separated (`?tags=a,b`).
+- `x_features`
 - `x_request_id`: A caller-chosen id, echoed in logs.
 ```ignore
 let response = client.list_items()
     .store_id(store_id)
+    .colours(colours)
+    .cursor(cursor)
     .filter(filter)
     .in_stock(in_stock)
     .item_id(item_id)
     .limit(limit)
+    .page_size(page_size)
+    .region(region)
     .since(since)
     .size(size)
+    .tags(tags)
+    .x_features(x_features)
     .x_request_id(x_request_id)
     .send()
     .await;
 ```*/
     pub fn list_items(&self) -> builder::ListItems<'_> {
         builder::ListItems::new(self)
+    }
+    /**Sends a `GET` request to `/summaries/{storeIds}`
+
+Arguments:
+- `store_ids`: Several stores at once (`/summaries/a,b`).
+```ignore
+let response = client.summarize()
+    .store_ids(store_ids)
+    .send()
+    .await;
+```*/
+    pub fn summarize(&self) -> builder::Summarize<'_> {
+        builder::Summarize::new(self)
     }
     /**Sends a `GET` request to `/stores/{storeId}/items/{sku}`
 
@@ -574,12 +873,18 @@ pub mod builder {
     pub struct ListItems<'a> {
         client: &'a super::Client,
         store_id: Result<::uuid::Uuid, String>,
+        colours: Result<Option<::std::vec::Vec<types::ListItemsColoursItem>>, String>,
+        cursor: Result<Option<::std::string::String>, String>,
         filter: Result<Option<types::ListItemsFilter>, String>,
         in_stock: Result<Option<bool>, String>,
         item_id: Result<Option<::std::vec::Vec<::uuid::Uuid>>, String>,
         limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_size: Result<Option<i64>, String>,
+        region: Result<Option<types::ListItemsRegion>, String>,
         since: Result<Option<::chrono::DateTime<::chrono::offset::Utc>>, String>,
         size: Result<Option<types::Size>, String>,
+        tags: Result<Option<::std::vec::Vec<types::ListItemsTagsItem>>, String>,
+        x_features: Result<Option<::std::string::String>, String>,
         x_request_id: Result<types::ListItemsXRequestId, String>,
     }
     impl<'a> ListItems<'a> {
@@ -587,12 +892,18 @@ pub mod builder {
             Self {
                 client: client,
                 store_id: Err("store_id was not initialized".to_string()),
+                colours: Ok(None),
+                cursor: Ok(None),
                 filter: Ok(None),
                 in_stock: Ok(None),
                 item_id: Ok(None),
                 limit: Ok(None),
+                page_size: Ok(None),
+                region: Ok(None),
                 since: Ok(None),
                 size: Ok(None),
+                tags: Ok(None),
+                x_features: Ok(None),
                 x_request_id: Err("x_request_id was not initialized".to_string()),
             }
         }
@@ -604,6 +915,32 @@ pub mod builder {
                 .try_into()
                 .map_err(|_| {
                     "conversion to `:: uuid :: Uuid` for store_id failed".to_string()
+                });
+            self
+        }
+        pub fn colours<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::vec::Vec<types::ListItemsColoursItem>>,
+        {
+            self.colours = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < ListItemsColoursItem >` for colours failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
                 });
             self
         }
@@ -655,6 +992,28 @@ pub mod builder {
                 });
             self
         }
+        pub fn page_size<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.page_size = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i64` for page_size failed".to_string());
+            self
+        }
+        pub fn region<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ListItemsRegion>,
+        {
+            self.region = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `ListItemsRegion` for region failed".to_string()
+                });
+            self
+        }
         pub fn since<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -678,6 +1037,32 @@ pub mod builder {
                 .map_err(|_| "conversion to `Size` for size failed".to_string());
             self
         }
+        pub fn tags<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::vec::Vec<types::ListItemsTagsItem>>,
+        {
+            self.tags = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: vec :: Vec < ListItemsTagsItem >` for tags failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn x_features<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.x_features = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_features failed"
+                        .to_string()
+                });
+            self
+        }
         pub fn x_request_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::ListItemsXRequestId>,
@@ -697,27 +1082,39 @@ pub mod builder {
             let Self {
                 client,
                 store_id,
+                colours,
+                cursor,
                 filter,
                 in_stock,
                 item_id,
                 limit,
+                page_size,
+                region,
                 since,
                 size,
+                tags,
+                x_features,
                 x_request_id,
             } = self;
             let store_id = store_id.map_err(Error::InvalidRequest)?;
+            let colours = colours.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
             let filter = filter.map_err(Error::InvalidRequest)?;
             let in_stock = in_stock.map_err(Error::InvalidRequest)?;
             let item_id = item_id.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
+            let page_size = page_size.map_err(Error::InvalidRequest)?;
+            let region = region.map_err(Error::InvalidRequest)?;
             let since = since.map_err(Error::InvalidRequest)?;
             let size = size.map_err(Error::InvalidRequest)?;
+            let tags = tags.map_err(Error::InvalidRequest)?;
+            let x_features = x_features.map_err(Error::InvalidRequest)?;
             let x_request_id = x_request_id.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/stores/{}/items", client.baseurl, encode_path(& store_id.to_string())
                 .replace('\\', "%5C"),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map
                 .append(
                     ::reqwest::header::HeaderName::from_static("api-version"),
@@ -725,6 +1122,9 @@ pub mod builder {
                         super::Client::api_version(),
                     ),
                 );
+            if let Some(value) = x_features {
+                header_map.append("X-Features", value.to_string().try_into()?);
+            }
             header_map.append("X-Request-Id", x_request_id.to_string().try_into()?);
             #[allow(unused_mut)]
             let mut request = client
@@ -734,12 +1134,17 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .query(&progenitor_client::QueryParam::new("colours", &colours))
+                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
                 .query(&progenitor_client::QueryParam::new("filter", &filter))
                 .query(&progenitor_client::QueryParam::new("inStock", &in_stock))
                 .query(&progenitor_client::QueryParam::new("itemId", &item_id))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page[size]", &page_size))
+                .query(&progenitor_client::QueryParam::new("region", &region))
                 .query(&progenitor_client::QueryParam::new("since", &since))
                 .query(&progenitor_client::QueryParam::new("size", &size))
+                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -758,6 +1163,74 @@ pub mod builder {
                         ),
                     )
                 }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::summarize`]
+
+[`Client::summarize`]: super::Client::summarize*/
+    #[derive(Debug, Clone)]
+    pub struct Summarize<'a> {
+        client: &'a super::Client,
+        store_ids: Result<::std::string::String, String>,
+    }
+    impl<'a> Summarize<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                store_ids: Err("store_ids was not initialized".to_string()),
+            }
+        }
+        pub fn store_ids<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.store_ids = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for store_ids failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/summaries/{storeIds}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::SummarizeResponse>, Error<()>> {
+            let Self { client, store_ids } = self;
+            let store_ids = store_ids.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/summaries/{}", client.baseurl, encode_path(& store_ids.to_string())
+                .replace('\\', "%5C"),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "summarize",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -107,3 +107,37 @@ pub mod error {
         }
     }
 }
+::spec_schema::definitions!(
+    r#"{
+  "Note": {
+    "description": "A short text.",
+    "type": "object",
+    "required": [
+      "text"
+    ],
+    "properties": {
+      "text": {
+        "type": "string",
+        "maxLength": 280
+      }
+    }
+  },
+  "Error": {
+    "description": "The body of every 4xx and 5xx response.",
+    "type": "object",
+    "required": [
+      "code",
+      "message"
+    ],
+    "properties": {
+      "code": {
+        "type": "string"
+      },
+      "message": {
+        "type": "string"
+      }
+    }
+  }
+}"#
+);
+::spec_schema::validated!(SCHEMA_DEFINITIONS; Note = "Note");

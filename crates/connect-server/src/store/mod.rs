@@ -143,13 +143,13 @@ pub trait Store: Send + Sync + 'static {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::NotFound(what) => ApiError::new(
+            StoreError::NotFound(what) => ApiError::with_code(
                 ErrorStatusCode::NOT_FOUND,
                 "not_found",
                 format!("{what} not found"),
             ),
             StoreError::Conflict(message) => {
-                ApiError::new(ErrorStatusCode::CONFLICT, "conflict", message)
+                ApiError::with_code(ErrorStatusCode::CONFLICT, "conflict", message)
             }
             StoreError::Invalid(violations) => ApiError::from(spec_runtime::Rejection::validation(
                 violations

@@ -1,7 +1,6 @@
 //! The one error value every extractor in this crate produces.
 
-use dropshot::HttpError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Error codes this runtime produces. They are the conventions of the error body the
 /// generator expects (`code`, `message`, `details[] { property, code, message }`).
@@ -15,7 +14,7 @@ pub mod codes {
 }
 
 /// One bad property of a rejected request.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Detail {
     /// A JSON pointer into the body (`/email`), or `query/<name>`, `header/<name>`, `path/<name>`.
     pub property: String,
@@ -26,15 +25,17 @@ pub struct Detail {
 }
 
 /// A request that failed before the handler's own logic ran.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rejection {
-    /// HTTP status code (400 or 413).
+    /// HTTP status code (400 or 413); the response carries it, the body does not.
+    #[serde(skip)]
     pub status: u16,
     /// Stable machine-readable code, one of [`codes`].
     pub code: String,
     /// A sentence for a person.
     pub message: String,
     /// One entry per bad property; empty when the request as a whole is unreadable.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<Detail>,
 }
 
@@ -43,7 +44,7 @@ impl Rejection {
     pub fn validation(details: Vec<Detail>) -> Self {
         let message = match details.as_slice() {
             [one] => format!("invalid request: {}: {}", one.property, one.message),
-            many if many.len() >= crate::schema::MAX_DETAILS => {
+            many if many.len() >= crate::MAX_DETAILS => {
                 format!(
                     "invalid request: {} or more properties are invalid; the first are listed",
                     many.len()
@@ -75,21 +76,6 @@ impl Rejection {
             status: 413,
             code: codes::PAYLOAD_TOO_LARGE.to_string(),
             message: format!("the request body is larger than the limit of {limit} bytes"),
-            details: Vec::new(),
-        }
-    }
-
-    /// Maps an error dropshot raised while reading the request.
-    pub fn from_http_error(error: &HttpError) -> Self {
-        let status = error.status_code.as_u16();
-        let code = match status {
-            413 => codes::PAYLOAD_TOO_LARGE,
-            _ => codes::MALFORMED_REQUEST,
-        };
-        Self {
-            status,
-            code: error.error_code.clone().unwrap_or_else(|| code.to_string()),
-            message: error.external_message.clone(),
             details: Vec::new(),
         }
     }

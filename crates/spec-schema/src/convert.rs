@@ -7,12 +7,11 @@
 use serde_json::{Map, Value};
 
 /// OpenAPI-only keywords with no effect on validation.
-const DROPPED: [&str; 7] = [
+const DROPPED: [&str; 6] = [
     "nullable",
     "example",
     "xml",
     "externalDocs",
-    "discriminator",
     "readOnly",
     "writeOnly",
 ];
@@ -38,6 +37,20 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
                     .unwrap_or_default()
                     .replace("#/components/schemas/", "#/definitions/"),
             ),
+            // Kept (validators ignore it) so that a rejection can say which branch of a `oneOf`
+            // the value meant; its mapping names schemas.
+            "discriminator" => {
+                let mut discriminator = value.clone();
+                if let Some(Value::Object(mapping)) = discriminator.get_mut("mapping") {
+                    for target in mapping.values_mut() {
+                        if let Value::String(reference) = target {
+                            *reference =
+                                reference.replace("#/components/schemas/", "#/definitions/");
+                        }
+                    }
+                }
+                discriminator
+            }
             // Maps from names to schemas.
             "properties" | "patternProperties" | "definitions" => match value {
                 Value::Object(map) => {

@@ -1,0 +1,9 @@
+//! The golden outputs at work: each corpus spec's trait proved against its spec, and some of
+//! them served on 127.0.0.1 and sent requests that break the spec, through HTTP.
+
+mod common;
+mod errors;
+mod media;
+mod parameters;
+mod proofs;
+mod schemas;
