@@ -37,6 +37,12 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
                     .unwrap_or_default()
                     .replace("#/components/schemas/", "#/definitions/"),
             ),
+            // ECMA-262 (the dialect OpenAPI patterns are written in) takes a `{` that starts no
+            // quantifier as itself; the validator's engine wants it escaped.
+            "pattern" => match value {
+                Value::String(pattern) => Value::String(strict_pattern(pattern)),
+                other => other.clone(),
+            },
             // Kept (validators ignore it) so that a rejection can say which branch of a `oneOf`
             // the value meant; its mapping names schemas.
             "discriminator" => {
@@ -83,6 +89,72 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
     out
 }
 
+/// `pattern` with every brace that is no quantifier's escaped (ECMA-262's Annex B reads
+/// `/a{b/` as the three characters; stricter engines refuse it).
+pub fn strict_pattern(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut index = 0;
+    // Whether the previous token can take a quantifier.
+    let mut quantifiable = false;
+    while index < chars.len() {
+        let c = chars[index];
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(next) = chars.get(index + 1) {
+                    out.push(*next);
+                    index += 1;
+                }
+                quantifiable = true;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+                quantifiable = true;
+            }
+            '{' if !in_class => {
+                let rest: String = chars[index + 1..].iter().collect();
+                let quantifier = rest.find('}').is_some_and(|end| {
+                    let inner = &rest[..end];
+                    let (low, high) = inner.split_once(',').unwrap_or((inner, "0"));
+                    !low.is_empty()
+                        && low.chars().all(|d| d.is_ascii_digit())
+                        && high.chars().all(|d| d.is_ascii_digit())
+                });
+                if quantifier && quantifiable {
+                    let end = index + 1 + rest.find('}').unwrap_or(0);
+                    out.extend(&chars[index..=end]);
+                    index = end;
+                    quantifiable = false;
+                } else {
+                    out.push_str("\\{");
+                    quantifiable = true;
+                }
+            }
+            '}' if !in_class => {
+                out.push_str("\\}");
+                quantifiable = true;
+            }
+            '(' | '|' if !in_class => {
+                out.push(c);
+                quantifiable = false;
+            }
+            _ => {
+                out.push(c);
+                quantifiable = !in_class || quantifiable;
+            }
+        }
+        index += 1;
+    }
+    out
+}
+
 /// Every component schema of a document, converted, as a `definitions` object.
 pub fn definitions(document: &Value) -> Value {
     let schemas = document
@@ -124,6 +196,15 @@ mod tests {
             converted,
             json!({"type": ["string", "null"], "enum": ["a", null]})
         );
+    }
+
+    #[test]
+    fn braces_that_quantify_nothing_are_escaped() {
+        assert_eq!(strict_pattern("^[a-z]{2,3}$"), "^[a-z]{2,3}$");
+        assert_eq!(strict_pattern("^(?:{[0-9a-f]{4}})$"), "^(?:\\{[0-9a-f]{4}\\})$");
+        assert_eq!(strict_pattern("a{b"), "a\\{b");
+        assert_eq!(strict_pattern("[{}]x{1}"), "[{}]x{1}");
+        assert_eq!(strict_pattern("\\{1}"), "\\{1\\}");
     }
 
     #[test]
