@@ -365,6 +365,14 @@ fn template(doc: &Value, schema: &Value) -> Result<Value, String> {
     {
         return Err("has no property for a code or a message".to_string());
     }
+    // Without a list for the details, the message carries them.
+    if !seen.contains(&Role::Details) {
+        for value in out.values_mut() {
+            if value == "{message}" {
+                *value = json!("{summary}");
+            }
+        }
+    }
     Ok(Value::Object(out))
 }
 
@@ -516,9 +524,10 @@ mod tests {
     fn integer_codes_and_problem_details_are_understood() {
         let petstore = template_of(json!({"type": "object", "required": ["code", "message"],
             "properties": {"code": {"type": "integer"}, "message": {"type": "string"}}}));
+        // No list for the details: the message carries them.
         assert_eq!(
             petstore.unwrap(),
-            json!({"code": "{status}", "message": "{message}"})
+            json!({"code": "{status}", "message": "{summary}"})
         );
         let problem = template_of(json!({"type": "object", "properties": {
             "type": {"type": "string", "format": "uri"}, "title": {"type": "string"},

@@ -131,7 +131,7 @@ pub fn field_ident(name: &str) -> Option<Ident> {
 
 /// The fields of one struct for the names `names`, in order: each the [`field_ident`] of its
 /// name, or, when that is taken by an earlier name or spells nothing, a number beside it
-/// (`page_size`, `page_size_2`; `field_1` for a name without letters).
+/// (`page_size`, `page_size_2`; `field_3` for a third name without letters).
 pub fn field_idents<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Ident> {
     let mut taken: Vec<String> = Vec::new();
     let mut out = Vec::new();
@@ -139,10 +139,10 @@ pub fn field_idents<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<Ident> 
         let ident = field_ident(name)
             .filter(|ident| !taken.contains(&ident.to_string()))
             .unwrap_or_else(|| {
-                let stem = field_ident(name)
-                    .map(|ident| ident.to_string().trim_start_matches("r#").to_string())
-                    .unwrap_or_else(|| "field".to_string());
-                let mut number = index + 1;
+                let (stem, mut number) = match field_ident(name) {
+                    Some(ident) => (ident.to_string().trim_start_matches("r#").to_string(), 2),
+                    None => ("field".to_string(), index + 1),
+                };
                 loop {
                     let candidate = format!("{stem}_{number}");
                     if !taken.contains(&candidate) {

@@ -496,7 +496,8 @@ mod yaml {
                 | "tag:yaml.org,2002:bool"
                 | "tag:yaml.org,2002:null",
             ) => {
-                return plain(text).unwrap_or_else(|| Err(format!("`{text}` does not fit its tag")));
+                return plain(text)
+                    .unwrap_or_else(|| Err(format!("`{text}` does not fit its tag")));
             }
             Some(other) if other != "!" => {
                 return Err(format!("the tag `{other}` is not supported"));

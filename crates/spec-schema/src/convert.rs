@@ -201,7 +201,10 @@ mod tests {
     #[test]
     fn braces_that_quantify_nothing_are_escaped() {
         assert_eq!(strict_pattern("^[a-z]{2,3}$"), "^[a-z]{2,3}$");
-        assert_eq!(strict_pattern("^(?:{[0-9a-f]{4}})$"), "^(?:\\{[0-9a-f]{4}\\})$");
+        assert_eq!(
+            strict_pattern("^(?:{[0-9a-f]{4}})$"),
+            "^(?:\\{[0-9a-f]{4}\\})$"
+        );
         assert_eq!(strict_pattern("a{b"), "a\\{b");
         assert_eq!(strict_pattern("[{}]x{1}"), "[{}]x{1}");
         assert_eq!(strict_pattern("\\{1}"), "\\{1\\}");

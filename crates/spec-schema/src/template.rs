@@ -5,7 +5,8 @@ use serde_json::Value;
 use crate::Rejection;
 
 /// A rejection as the spec's error body, through a template the generator derived from that
-/// body's schema: its string values `"{code}"`, `"{message}"`, `"{reason}"` (the status's
+/// body's schema: its string values `"{code}"`, `"{message}"` (`"{summary}"` for the message
+/// with every detail in it), `"{reason}"` (the status's
 /// reason phrase, given) and `"{status}"` (a number) stand for the rejection's, and an object
 /// `{"$details": item}` for an array holding `item` once per detail, with `"{property}"`,
 /// `"{code}"`, `"{message}"` and `"{line}"` (`property: message`) of that detail; with
@@ -15,6 +16,17 @@ pub fn render_rejection(template: &Value, reason: &str, rejection: &Rejection) -
     let fill = |text: &str, property: &str, code: &str, message: &str| -> Option<Value> {
         Some(match text {
             "{code}" => Value::String(code.to_string()),
+            // The message with every detail in it, for a body with nowhere else to put them.
+            "{summary}" if rejection.details.len() > 1 => Value::String(format!(
+                "{message}: {}",
+                rejection
+                    .details
+                    .iter()
+                    .map(|d| format!("{}: {}", d.property, d.message))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            "{summary}" => Value::String(message.to_string()),
             "{message}" => Value::String(message.to_string()),
             "{property}" => Value::String(property.to_string()),
             "{reason}" => Value::String(reason.to_string()),

@@ -5,7 +5,7 @@
     ///
     /// A request rejected with 400 gets the spec's own error body, filled from the rejection.
     #[body(crate::inline_types::Problem)]
-    #[rejections(400 = Template(r#"{"code":"{status}","message":"{message}"}"#))]
+    #[rejections(400 = Template(r#"{"code":"{status}","message":"{summary}"}"#))]
     pub type ApiError = ApiErrorKind;
 }
 ::spec_runtime::error_kind! {

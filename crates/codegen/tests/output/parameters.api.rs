@@ -5,7 +5,7 @@
     ///
     /// A request rejected with 400 gets the spec's own error body, filled from the rejection.
     #[body(crate::parameters_types::Error)]
-    #[rejections(400 = Template(r#"{"code":"{code}","message":"{message}"}"#))]
+    #[rejections(400 = Template(r#"{"code":"{code}","message":"{summary}"}"#))]
     pub type ListItemsError = ListItemsErrorKind;
 }
 ::spec_runtime::error_kind! {
@@ -69,7 +69,7 @@
         #[param(default(r#""10""#), "page[size]", r#"{"type":"integer","default":"10"}"#)]
         pub page_size: i64,
         #[param(optional, "page_size", r#"{"type":"integer"}"#)]
-        pub page_size_10: ::std::option::Option<i64>,
+        pub page_size_2: ::std::option::Option<i64>,
         /// No type at all.
         #[param(optional, "cursor", r#"{}"#)]
         pub cursor: ::std::option::Option<::std::string::String>,
