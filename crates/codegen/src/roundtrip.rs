@@ -43,23 +43,36 @@ impl fmt::Display for Difference {
 pub const ALLOWED: &[(&str, &str)] = &[
     (
         "security",
-        "dropshot emits no security schemes or requirements; the server enforces the API key itself",
+        "dropshot emits no security schemes or requirements; the server enforces them itself",
     ),
     (
         "error statuses",
-        "dropshot folds every error status into `4XX`/`5XX` responses; the error schema is compared, \
-         the per-status list is checked by the conformance suite",
+        "dropshot documents one error schema for every `4XX` and `5XX` status of an endpoint: it \
+         is compared with the operation's error bodies (their `anyOf` when there are several); \
+         which status has which body is checked by the conformance suite",
+    ),
+    (
+        "validation fallback body",
+        "where the spec's 400 body cannot carry a rejection, the generated error type also \
+         documents the fallback body (`Rejection`) beside the spec's bodies; it is set aside",
+    ),
+    (
+        "docs",
+        "dropshot reads the first line of a doc comment as the summary and re-flows the rest, so \
+         an operation's summary and description are compared as one text, word by word; \
+         descriptions of schemas and properties are documentation and are not compared",
     ),
     (
         "annotations",
-        "`example`, `title`, `externalDocs` and `x-` extensions are documentation; descriptions of \
-         schemas and properties are compared only where dropshot carries them (operations, parameters)",
+        "`example`, `title`, `externalDocs`, `discriminator` and `x-` extensions are documentation \
+         (a discriminator's mapping is kept for the validator, which uses it to name the branch a \
+         rejected value meant)",
     ),
     (
-        "integer and number formats",
-        "the Rust width (`uint64`, `int32`, ...) is the generator's choice; in body schemas schemars \
-         also states `minimum: 0` for every unsigned type, so a zero minimum is compared only for \
-         parameters (`i64`/`i32`, with the spec's bounds); other bounds are compared",
+        "integer and number formats and bounds inside schemas",
+        "the Rust width (`uint64`, `int32`, ...) is the generator's choice, and typify's integer \
+         and number types state no `minimum`, `maximum` or `multipleOf`; request bodies are \
+         validated against the spec's own schemas. Parameters' formats and bounds are compared",
     ),
     (
         "string constraints inside schemas",
@@ -75,19 +88,32 @@ pub const ALLOWED: &[(&str, &str)] = &[
          derive for the same reason; request bodies are validated against the spec's own schemas",
     ),
     (
-        "`nullable` on optional properties",
-        "an optional property is an `Option<T>`, which schemars always marks nullable, whether the \
-         spec lets the property be null or not, so `nullable` cannot be compared there; it is \
-         compared on required properties",
+        "`nullable` on optional properties, and required nullable properties",
+        "an optional property is an `Option<T>`, which schemars always marks nullable, so \
+         `nullable` is compared on required properties only; a required property that may be null \
+         is an `Option<T>` too, which schemars documents as optional",
     ),
     (
-        "line breaks in descriptions",
-        "dropshot re-flows doc comments into paragraphs; descriptions are compared word by word",
+        "schemas written another way",
+        "typify reads schemas by what they mean, and its types document that: an `allOf` of \
+         objects is one object, `anyOf` and `oneOf` are one untagged enum (documented as \
+         `anyOf`), properties beside a `oneOf` hold in each branch, a tag every branch pins moves \
+         into each variant, an object's or array's `type` may be left to `properties` or `items`, \
+         `additionalProperties: true` and `items: {}` go without saying, enum values the type \
+         cannot have are none, and an `allOf` of two types is `not: {}`; both documents are read \
+         in that form. An enum whose values typify would give one Rust name (`a` and `A`) is a \
+         string, and `enum: [null]` has no OpenAPI 3.0 type to compare",
     ),
     (
-        "components that are not objects or enums",
-        "schemars inlines transparent newtypes (maps, constrained scalars) instead of naming them; \
-         their structure is still compared wherever they are used",
+        "additional properties beside declared ones",
+        "typify's structs hold the declared properties only; an `additionalProperties` schema \
+         beside `properties` is validated on requests but not compared",
+    ),
+    (
+        "components",
+        "schemars writes only the schemas the endpoints use, and inlines transparent newtypes; \
+         every schema is compared wherever an operation uses it, and components that are written \
+         are compared as well",
     ),
     (
         "`default` in body schemas",
@@ -95,13 +121,32 @@ pub const ALLOWED: &[(&str, &str)] = &[
          deserializers and checked by the conformance suite. Parameters' defaults are compared",
     ),
     (
-        "request body `required`",
-        "dropshot marks every body extractor required",
+        "request bodies",
+        "dropshot marks every body required; of several media types the generator serves one (JSON, \
+         then a form, then raw bytes), which is compared; JSON media types (`+json`, `; charset`) \
+         are all `application/json` to dropshot, and a raw body is `application/octet-stream`",
     ),
     (
-        "repeatable query parameters",
-        "dropshot admits only scalar query parameters, so the generated extractor describes the item \
-         and keeps the array schema in `x-array`, which this proof reads back",
+        "success responses",
+        "dropshot documents one success status: the first of several with one body (the handler \
+         may answer any of them); a body that is not JSON is `*/*`; an operation that documents no \
+         success answers with whatever response the handler builds, documented as `default`",
+    ),
+    (
+        "parameters",
+        "dropshot admits only scalar parameters, so the generated extractor describes an array's \
+         item and keeps the array schema in `x-array`, which this proof reads back; a parameter \
+         without a type is read as text, documented as a string",
+    ),
+    (
+        "websockets",
+        "a dropshot channel documents the protocol upgrade and dropshot's own errors; its \
+         parameters are compared",
+    ),
+    (
+        "callbacks",
+        "requests the server makes, not routes it serves: not generated, and named in the trait's \
+         docs",
     ),
 ];
 

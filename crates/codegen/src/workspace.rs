@@ -386,10 +386,12 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
     if root.join(&spec_file).exists() {
         return Err(WorkspaceError::Usage(format!("{spec_file} already exists")));
     }
-    // Generated first: a refused spec plans nothing. Messages name the copy's path, which is
-    // where the designer will edit it.
-    let spec = crate::load_str(Path::new(&spec_file), &text)?;
-    let output = crate::generate(&spec, &entry.settings())?;
+    // Generated first: a refused spec plans nothing, and its messages name the document as
+    // given (the copy does not exist). The copy's name labels what is generated.
+    let spec = crate::load_str(&request.spec, &text)?;
+    let mut settings = entry.settings();
+    settings.source_label = spec_file.clone();
+    let output = crate::generate(&spec, &settings)?;
     let title = spec.doc.info.title.clone();
     let version = client_version(&spec.doc.info.version);
     // progenitor's websocket methods send a random key.
@@ -476,6 +478,24 @@ pub fn plan_remove_api(root: &Path, name: &str) -> Result<Plan, WorkspaceError> 
         PathBuf::from("Cargo.toml"),
         remove_from_workspace(root, entry)?,
     ));
+    // Cargo would drop the crates from the lock file on its next run; done here, the tree is
+    // as it was before `new-api`.
+    if root.join("Cargo.lock").exists() {
+        let mut lock = read_toml(root, Path::new("Cargo.lock"))?;
+        if let Some(entries) = lock
+            .get_mut("package")
+            .and_then(|p| p.as_array_of_tables_mut())
+        {
+            entries.retain(|table| {
+                !table
+                    .get("name")
+                    .and_then(|n| n.as_str())
+                    .is_some_and(|n| packages.iter().any(|p| p == n))
+            });
+        }
+        plan.writes
+            .push((PathBuf::from("Cargo.lock"), lock.to_string()));
+    }
     plan.removals.push(PathBuf::from(&entry.spec));
     for dir in own {
         plan.removals.push(PathBuf::from(dir));
@@ -505,16 +525,55 @@ fn add_to_manifest(root: &Path, entry: &ApiEntry) -> Result<String, WorkspaceErr
     Ok(out)
 }
 
+/// The manifest without the `[[api]]` table of `name`: its lines from its header to the next
+/// table's header, less the comments and blank lines just above that header (they belong to
+/// it). The rest of the text, comments included, stays as it is.
 fn remove_from_manifest(root: &Path, name: &str) -> Result<String, WorkspaceError> {
     let path = Path::new(MANIFEST);
-    let mut document = read_toml(root, path)?;
-    if let Some(apis) = document
-        .get_mut("api")
-        .and_then(|a| a.as_array_of_tables_mut())
-    {
-        apis.retain(|table| table.get("name").and_then(|n| n.as_str()) != Some(name));
+    let text = std::fs::read_to_string(root.join(path)).map_err(io(path))?;
+    let lines: Vec<&str> = text.lines().collect();
+    let headers: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with('['))
+        .map(|(i, _)| i)
+        .collect();
+    let names_it = |start: usize, end: usize| {
+        lines[start..end].iter().any(|l| {
+            l.split_once('=').is_some_and(|(key, value)| {
+                key.trim() == "name" && value.trim().trim_matches('"') == name
+            })
+        })
+    };
+    let mut out: Vec<&str> = lines.clone();
+    for (index, &start) in headers.iter().enumerate() {
+        let next = headers.get(index + 1).copied().unwrap_or(lines.len());
+        if lines[start].trim() != "[[api]]" || !names_it(start, next) {
+            continue;
+        }
+        let mut end = next;
+        while end > start + 1 && {
+            let line = lines[end - 1].trim();
+            next < lines.len() && (line.is_empty() || line.starts_with('#'))
+        } {
+            end -= 1;
+        }
+        let mut begin = start;
+        while begin > 0 && lines[begin - 1].trim().is_empty() {
+            begin -= 1;
+        }
+        out = lines[..begin]
+            .iter()
+            .chain(&lines[end..])
+            .copied()
+            .collect();
+        break;
     }
-    Ok(document.to_string())
+    let mut joined = out.join("\n");
+    if !joined.is_empty() {
+        joined.push('\n');
+    }
+    Ok(joined)
 }
 
 fn add_to_workspace(root: &Path, entry: &ApiEntry) -> Result<String, WorkspaceError> {
@@ -752,6 +811,171 @@ futures.workspace = true
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A workspace in a temporary directory: a root manifest, an empty API manifest.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Self {
+            let root = std::env::temp_dir()
+                .join(format!("codegen-workspace-{name}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&root);
+            std::fs::create_dir_all(root.join("openapi")).unwrap();
+            std::fs::write(
+                root.join("Cargo.toml"),
+                "[workspace]\nresolver = \"3\"\nmembers = [\n    \"xtask\",\n]\n\n[workspace.dependencies]\nserde = \"1\"\n",
+            )
+            .unwrap();
+            std::fs::write(root.join(MANIFEST), "# The APIs.\n").unwrap();
+            std::fs::write(
+                root.join("Cargo.lock"),
+                "version = 4\n\n[[package]]\nname = \"xtask\"\nversion = \"0.1.0\"\n",
+            )
+            .unwrap();
+            Self(root)
+        }
+
+        /// Every file under the root with its contents, for comparing trees.
+        fn files(&self) -> BTreeMap<String, String> {
+            fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, String>) {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        walk(&path, root, out);
+                    } else {
+                        let key = path.strip_prefix(root).unwrap().display().to_string();
+                        out.insert(key, std::fs::read_to_string(&path).unwrap());
+                    }
+                }
+            }
+            let mut out = BTreeMap::new();
+            walk(&self.0, &self.0, &mut out);
+            out
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const SPEC: &str = "openapi: 3.0.3
+info: {title: Pets, version: '2.1'}
+paths:
+  /pets/{petId}:
+    get:
+      parameters:
+        - {name: petId, in: path, required: true, schema: {type: integer}}
+      responses:
+        '200':
+          description: A pet.
+          content:
+            application/json:
+              schema: {type: object, properties: {name: {type: string}}}
+";
+
+    #[test]
+    fn new_api_adds_everything_and_remove_api_restores_the_tree() {
+        let scratch = Scratch::new("add");
+        let before = scratch.files();
+        let spec = scratch.0.join("pets.yml");
+        std::fs::write(&spec, SPEC).unwrap();
+        let request = NewApi {
+            name: "pets".to_string(),
+            spec: spec.clone(),
+        };
+        plan_new_api(&scratch.0, &request)
+            .unwrap()
+            .apply(&scratch.0)
+            .unwrap();
+        let after = scratch.files();
+        for file in [
+            "openapi/pets.yml",
+            "crates/pets-types/Cargo.toml",
+            "crates/pets-types/src/lib.rs",
+            "crates/pets-types/src/generated.rs",
+            "crates/pets-api/Cargo.toml",
+            "crates/pets-api/src/generated.rs",
+            "crates/pets-api/tests/roundtrip.rs",
+            "crates/pets-client/Cargo.toml",
+            "crates/pets-client/src/generated.rs",
+        ] {
+            assert!(after.contains_key(file), "{file}: {:?}", after.keys());
+        }
+        assert!(
+            after["openapi/apis.toml"].contains("name = \"pets\"\nspec = \"openapi/pets.yml\"")
+        );
+        assert!(after["Cargo.toml"].contains("\"crates/pets-api\""));
+        assert!(after["Cargo.toml"].contains("pets-client = { path = \"crates/pets-client\" }"));
+        // The client has the API's version, as a crate version.
+        assert!(after["crates/pets-client/Cargo.toml"].contains("version = \"2.1.0\""));
+        let entry = &read_manifest(&scratch.0).unwrap().apis[0];
+        entry.check_client_version(&scratch.0).unwrap();
+        // The generated files are what `generate` makes.
+        for (path, contents) in entry.generate(&scratch.0).unwrap() {
+            assert_eq!(
+                std::fs::read_to_string(&path).unwrap(),
+                contents,
+                "{}",
+                path.display()
+            );
+        }
+        // A second API of the name is refused, and so is removing one that is not there.
+        assert!(plan_new_api(&scratch.0, &request).is_err());
+        assert!(plan_remove_api(&scratch.0, "cats").is_err());
+
+        std::fs::remove_file(&spec).unwrap();
+        plan_remove_api(&scratch.0, "pets")
+            .unwrap()
+            .apply(&scratch.0)
+            .unwrap();
+        assert_eq!(scratch.files(), before);
+    }
+
+    #[test]
+    fn a_refused_spec_changes_nothing_and_names_the_document_given() {
+        let scratch = Scratch::new("refused");
+        let before = scratch.files();
+        let spec = scratch.0.join("bad.yaml");
+        std::fs::write(
+            &spec,
+            SPEC.replace("type: integer", "type: integer, default: many"),
+        )
+        .unwrap();
+        let request = NewApi {
+            name: "bad".to_string(),
+            spec: spec.clone(),
+        };
+        let error = plan_new_api(&scratch.0, &request).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!("{}:7:", spec.display())),
+            "{error}"
+        );
+        std::fs::remove_file(&spec).unwrap();
+        assert_eq!(scratch.files(), before);
+    }
+
+    #[test]
+    fn a_plan_that_fails_halfway_undoes_what_it_wrote() {
+        let scratch = Scratch::new("undo");
+        let before = scratch.files();
+        let plan = Plan {
+            writes: vec![
+                (PathBuf::from("openapi/apis.toml"), "changed".to_string()),
+                (
+                    PathBuf::from("crates/new/src/lib.rs"),
+                    "//! new".to_string(),
+                ),
+                // A directory where a file should go: the write fails.
+                (PathBuf::from("openapi"), "oops".to_string()),
+            ],
+            removals: Vec::new(),
+        };
+        assert!(plan.apply(&scratch.0).is_err());
+        assert_eq!(scratch.files(), before);
+        assert!(!scratch.0.join("crates").exists());
+    }
 
     #[test]
     fn client_versions_follow_info_version() {

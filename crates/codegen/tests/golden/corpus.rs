@@ -104,3 +104,80 @@ fn generated_files_carry_the_header() {
         }
     }
 }
+
+/// What the generator writes into an API crate is what the spec determines: between any two
+/// specs' API files, the only identical lines (imports, derives, docs and punctuation aside)
+/// are the syntax every dropshot trait spells the same way and values that happen to agree.
+/// Code every API would repeat lives in `spec-runtime`; a new kind of repeated line fails here.
+#[test]
+fn api_files_repeat_no_code_between_specs() {
+    // Each an exact line, or a prefix (`...` at the end).
+    const ALLOWED: &[&str] = &[
+        // The trait's own syntax.
+        "type Context: Send + Sync + 'static;",
+        "rqctx: ::dropshot::RequestContext<Self::Context>,",
+        ") -> ::std::result::Result<",
+        "#[::dropshot::api_description]",
+        "#[endpoint{method = ...",
+        "tags = [],",
+        // The macros' names and the forms of their input.
+        "::spec_runtime::error_kind! {",
+        "::spec_runtime::param_set! {",
+        "#[params(...",
+        "#[param(...",
+        "#[body(...",
+        "#[rejections(...",
+        "400 = ...",
+        "413 = ...",
+        "optional,",
+        "required,",
+        // Values the spec determines, which two specs may share.
+        "pub type ApiError = ApiErrorKind;",
+        "ApiError,",
+        "path = ...",
+        ") -> ::std::result::Result<::dropshot::...",
+        "::dropshot::HttpResponse...",
+        "::spec_runtime::Reply<...",
+        "body: ::spec_runtime::...",
+        "path: ::spec_runtime::Params<...",
+        "query: ::spec_runtime::Params<...",
+        "headers: ::spec_runtime::Params<...",
+        "pub struct ...",
+    ];
+    let allowed = |line: &str| {
+        ALLOWED
+            .iter()
+            .any(|pattern| match pattern.strip_suffix("...") {
+                Some(prefix) => line.starts_with(prefix),
+                None => line == *pattern,
+            })
+    };
+    let lines = |name: &str| -> std::collections::BTreeSet<String> {
+        let text = std::fs::read_to_string(crate_dir().join(format!("tests/output/{name}.api.rs")))
+            .expect("a golden file");
+        text.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .filter(|l| !l.chars().all(|c| "{}[]()<>,;".contains(c) || c == ' '))
+            .filter(|l| {
+                !l.starts_with("use ") && !l.starts_with("#[derive") && !l.starts_with("//")
+            })
+            .map(str::to_string)
+            .collect()
+    };
+    let mut repeated = std::collections::BTreeSet::new();
+    for (index, a) in CORPUS.iter().enumerate() {
+        for b in &CORPUS[index + 1..] {
+            for line in lines(a).intersection(&lines(b)) {
+                if !allowed(line) {
+                    repeated.insert(format!("{a} and {b}: {line}"));
+                }
+            }
+        }
+    }
+    assert!(
+        repeated.is_empty(),
+        "lines repeated between API files:\n{}",
+        repeated.into_iter().collect::<Vec<_>>().join("\n")
+    );
+}
