@@ -27,7 +27,7 @@ pub struct ErrorKind {
     /// The marker type implementing `spec_runtime::ErrorKind`, e.g. `ApiErrorKind`.
     pub marker: String,
     pub body: KindBody,
-    /// How rejections answered with 400 and 413 look.
+    /// How rejections answered with 400, 408 and 413 look.
     pub rejections: Vec<(u16, Strategy)>,
     /// The operation ids, in document order.
     pub operations: Vec<String>,
@@ -78,12 +78,15 @@ pub fn kinds(
                 bodies.push(schema.clone());
             }
         }
-        // 413 answers only an oversize body, and like 400 where it says nothing else.
+        // 408 answers only a body too slow to arrive, 413 only an oversize one; each like 400
+        // where it says nothing else.
         let mut rejections = vec![(400, strategy(n, &definitions, op, 400))];
-        if op.body.is_some() && documents(op, 413) {
-            let oversize = strategy(n, &definitions, op, 413);
-            if oversize != rejections[0].1 {
-                rejections.push((413, oversize));
+        for status in [408, 413] {
+            if op.body.is_some() && documents(op, status) {
+                let body = strategy(n, &definitions, op, status);
+                if body != rejections[0].1 {
+                    rejections.push((status, body));
+                }
             }
         }
         let key = (bodies, rejections);

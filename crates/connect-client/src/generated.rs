@@ -2340,8 +2340,8 @@ here).
         /**A stable, machine-readable code. In use: `validation_error` (400),
 `malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),
 `not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),
-`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),
-`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that
+`quota_exceeded` (409), `idempotency_key_locked` (409), `idempotency_key_mismatch`
+(409), `request_timeout` (408), `payload_too_large` (413), `internal` (500). A plain string, not an enum, so that
 clients keep working when a code is added.
 */
         pub code: ::std::string::String,
@@ -7353,8 +7353,9 @@ types, the server trait and the client are generated from it.
 Conventions that hold for every operation:
 
 - **Authentication.** Every operation requires an API key in the `X-API-Key` header. A
-  missing or unknown key is answered with 401 `unauthorized`, and the answer says nothing
-  about whether the requested object exists.
+  missing or unknown key, or more than one `X-API-Key` header, is answered with 401
+  `unauthorized`, and the answer says nothing about whether the requested object exists.
+  The key is checked before the request body is read.
 - **Tenancy.** Every API key belongs to exactly one tenant and every object lives in
   exactly one tenant. A key never sees another tenant's objects: they are answered with
   404 `not_found`, exactly as if they did not exist. `referenceId` is unique per tenant
@@ -7378,6 +7379,9 @@ Conventions that hold for every operation:
   (>= 0, default 0) and answer `{ items, pagination: { total, limit, offset, sort } }`.
   Lists are ordered by `createdAt`, then by id, ascending; `sort` reports
   `{ key: createdAt, direction: ASC }`. Out-of-range `limit` or `offset` is a 400.
+- **Limits.** A request body is at most 256 KiB (413 `payload_too_large`) and must arrive
+  within 10 seconds (408 `request_timeout`). A tenant holds at most 10,000 users and
+  10,000 customers (409 `quota_exceeded`). These defaults are server settings.
 - **Users and customers.** The user/customer link is one fact seen from two sides:
   adding a user to a customer shows in `Customer.users` and in `User.customerIds` and
   `User.customers` at once; removing it removes it from both sides. Users and customers
@@ -8105,6 +8109,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -8346,6 +8357,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -8456,6 +8474,13 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -8715,6 +8740,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -8960,6 +8992,13 @@ pub mod builder {
                         ),
                     )
                 }
+                408u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 409u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -9113,6 +9152,13 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -9273,6 +9319,13 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                408u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -160,12 +160,12 @@ async fn measure(size: usize) -> Row {
 
     // The same pages through HTTP, on a server over this store.
     let server = connect_server::start_with_store(
-        connect_server::Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            keys: ApiKeys::new([("bench".to_string(), "bench-key".to_string())]),
-            clock: Arc::new(SystemClock),
-            log: connect_server::logging::discard(),
-        },
+        connect_server::Config::new(
+            "127.0.0.1:0".parse().unwrap(),
+            ApiKeys::new([("bench".to_string(), "bench-key".to_string())]),
+            Arc::new(SystemClock),
+            connect_server::logging::discard(),
+        ),
         store.clone(),
     )
     .unwrap();

@@ -1,7 +1,6 @@
 //! The endpoints: the generated trait, implemented thinly over the store.
 
 use std::future::Future;
-use std::time::Instant;
 
 use connect_api::{
     AddUserToCustomerHeaders, AddUserToCustomerPath, AddUserToCustomerResponseHeaders, ApiError,
@@ -25,59 +24,53 @@ use uuid::Uuid;
 use crate::ServerContext;
 use crate::auth::Tenant;
 use crate::idempotency::{Begin, Outcome};
-use crate::store::{CustomerFilter, Page, PageRequest, UserFilter, UserKey};
+use crate::store::{CustomerFilter, Listing, Page, PageRequest, UserFilter, UserKey};
 
 /// The implementation of the generated trait.
 pub enum ConnectServer {}
 
 type Rq = RequestContext<ServerContext>;
 
-/// Runs a handler body for an authenticated tenant, puts the request id into error bodies and
-/// logs one line per request: method, URI, status, latency, request id and tenant (never the key).
-async fn handle<T, F, Fut>(rqctx: &Rq, success: u16, body: F) -> Result<T, ApiError>
+/// Runs a handler body for an authenticated tenant and puts the request id into error bodies.
+/// The tenant goes to the request's log line (which dropshot writes; never the key).
+async fn handle<T, F, Fut>(rqctx: &Rq, body: F) -> Result<T, ApiError>
 where
     F: FnOnce(Tenant) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let started = Instant::now();
-    let (tenant, result) = match authenticate(rqctx) {
-        Ok(tenant) => (Some(tenant.clone()), body(tenant).await),
-        Err(error) => (None, Err(error)),
+    let result = match authenticate(rqctx) {
+        Ok(tenant) => {
+            rqctx.context().tenants.note(&rqctx.request_id, &tenant.0);
+            body(tenant).await
+        }
+        Err(error) => Err(error),
     };
-    let result = result.map_err(|mut error| {
+    result.map_err(|mut error| {
         if let Some(body) = error.spec_body_mut() {
             body.request_id
                 .get_or_insert_with(|| rqctx.request_id.clone());
         }
         error
-    });
-    let status = match &result {
-        Ok(_) => success,
-        Err(error) => error.status().as_u16(),
-    };
-    // The request logger already carries method, URI and request id.
-    slog::info!(rqctx.log, "request handled";
-        "status" => status,
-        "latency_us" => started.elapsed().as_micros() as u64,
-        "tenant" => tenant.as_ref().map_or("-", |t| t.0.as_str()),
-    );
-    result
+    })
 }
 
+/// The tenant of the request's key. Two `X-API-Key` headers are refused like a wrong key
+/// (whichever one was meant, taking either silently would hide a client's bug).
 fn authenticate(rqctx: &Rq) -> Result<Tenant, ApiError> {
-    let presented = rqctx
-        .request
-        .headers()
-        .get("x-api-key")
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    rqctx.context().keys.tenant_for(presented).ok_or_else(|| {
-        ApiError::with_code(
-            ErrorStatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "a valid X-API-Key header is required",
-        )
-    })
+    let unauthorized =
+        |message: &str| ApiError::with_code(ErrorStatusCode::UNAUTHORIZED, "unauthorized", message);
+    let mut presented = rqctx.request.headers().get_all("x-api-key").iter();
+    let key = presented.next().map(|v| v.as_bytes()).unwrap_or_default();
+    if presented.next().is_some() {
+        return Err(unauthorized(
+            "exactly one X-API-Key header is required; this request has several",
+        ));
+    }
+    rqctx
+        .context()
+        .keys
+        .tenant_for(key)
+        .ok_or_else(|| unauthorized("a valid X-API-Key header is required"))
 }
 
 /// Runs a write under its idempotency key, if it has one. Returns the value and whether it was
@@ -101,12 +94,7 @@ where
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let fingerprint = keys.fingerprint(rqctx.request.method().as_str(), path_and_query, body);
     match keys.begin(tenant, key, fingerprint)? {
-        Begin::Replay(Outcome::Success(value)) => {
-            let value =
-                serde_json::from_value(value).expect("a kept response reads back as its type");
-            Ok((value, true))
-        }
-        Begin::Replay(Outcome::Failure(error)) => Err(error),
+        Begin::Replay(outcome) => outcome.replay().map(|value| (value, true)),
         Begin::Run(guard) => {
             // The kept response is the whole response, its request id included.
             let result = run.await.map_err(|mut error| {
@@ -116,16 +104,30 @@ where
                 }
                 error
             });
-            let outcome = match &result {
-                Ok(value) => {
-                    Outcome::Success(serde_json::to_value(value).expect("responses serialize"))
-                }
-                Err(error) => Outcome::Failure(error.clone()),
-            };
-            guard.finish(&outcome);
+            guard.finish(Outcome::of(&result));
             result.map(|value| (value, false))
         }
     }
+}
+
+/// Waits for room to build a page (see [`crate::PAGE_BYTES_IN_FLIGHT`]); the room is given back
+/// when the guard drops, as the handler returns and its page is serialized (on the same task,
+/// without waiting). A page larger than the whole budget waits for all of it.
+async fn page_room<'a>(
+    rqctx: &'a Rq,
+    tenant: &Tenant,
+    listing: Listing,
+    limit: u64,
+) -> tokio::sync::SemaphorePermit<'a> {
+    let context = rqctx.context();
+    let bytes = context.store.page_bytes(tenant, listing, limit).await;
+    let permits =
+        crate::page_permits(bytes).min(crate::page_permits(context.limits.page_bytes_in_flight));
+    context
+        .pages
+        .acquire_many(u32::try_from(permits).unwrap_or(u32::MAX))
+        .await
+        .expect("the page budget is never closed")
 }
 
 fn replayed(replayed: bool) -> Option<String> {
@@ -165,7 +167,7 @@ impl ConnectApi for ConnectServer {
         query: Params<ListUsersQuery>,
     ) -> Result<HttpResponseOk<types::UserPage>, ApiError> {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
             let query = query.into_inner()?;
             let page = PageRequest {
                 // The spec's bounds (limit >= 1, offset >= 0) were checked already.
@@ -176,6 +178,7 @@ impl ConnectApi for ConnectServer {
                 text: query.filter.filter(|text| !text.is_empty()),
                 customer_ids: query.customer_id,
             };
+            let _room = page_room(rq, &tenant, Listing::Users, page.limit).await;
             let found = rq
                 .context()
                 .store
@@ -195,7 +198,8 @@ impl ConnectApi for ConnectServer {
         ApiError,
     > {
         let rq = &rqctx;
-        handle(rq, 201, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let headers = headers.into_inner()?;
             let bytes = body.bytes().map(<[u8]>::to_vec);
             let (user, was_replayed) = idempotent(
@@ -224,7 +228,7 @@ impl ConnectApi for ConnectServer {
         path: Params<GetUserPath>,
     ) -> Result<HttpResponseOk<types::User>, ApiError> {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
             let path = path.into_inner()?;
             let key = match path.user_id.strip_prefix("rid_") {
                 Some(reference) => UserKey::ReferenceId(reference.to_string()),
@@ -245,7 +249,8 @@ impl ConnectApi for ConnectServer {
     ) -> Result<HttpResponseHeaders<HttpResponseOk<types::User>, UpdateUserResponseHeaders>, ApiError>
     {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let headers = headers.into_inner()?;
             let bytes = body.bytes().map(<[u8]>::to_vec);
             let (user, was_replayed) = idempotent(
@@ -275,7 +280,8 @@ impl ConnectApi for ConnectServer {
         body: JsonBody<types::VerifyUserExistsRequest>,
     ) -> Result<HttpResponseOk<types::VerifyUserExistsResponse>, ApiError> {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let request = body.into_inner()?;
             let email = request.email.as_ref().map(|e| e.to_string());
             let msisdn = request.msisdn.as_ref().map(|m| m.to_string());
@@ -302,7 +308,7 @@ impl ConnectApi for ConnectServer {
         query: Params<ListCustomersQuery>,
     ) -> Result<HttpResponseOk<types::CustomerPage>, ApiError> {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
             let query = query.into_inner()?;
             let page = PageRequest {
                 // The spec's bounds (limit >= 1, offset >= 0) were checked already.
@@ -313,6 +319,7 @@ impl ConnectApi for ConnectServer {
                 text: query.filter.filter(|text| !text.is_empty()),
                 customer_type: query.customer_type,
             };
+            let _room = page_room(rq, &tenant, Listing::Customers, page.limit).await;
             let found = rq
                 .context()
                 .store
@@ -335,7 +342,8 @@ impl ConnectApi for ConnectServer {
         ApiError,
     > {
         let rq = &rqctx;
-        handle(rq, 201, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let headers = headers.into_inner()?;
             let bytes = body.bytes().map(<[u8]>::to_vec);
             let (customer, was_replayed) = idempotent(
@@ -364,7 +372,7 @@ impl ConnectApi for ConnectServer {
         path: Params<GetCustomerPath>,
     ) -> Result<HttpResponseOk<types::Customer>, ApiError> {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
             let id = path_id(&path.into_inner()?.customer_id, "customer")?;
             Ok(HttpResponseOk(
                 rq.context().store.get_customer(&tenant, id).await?,
@@ -383,7 +391,8 @@ impl ConnectApi for ConnectServer {
         ApiError,
     > {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let headers = headers.into_inner()?;
             let bytes = body.bytes().map(<[u8]>::to_vec);
             let (customer, was_replayed) = idempotent(
@@ -422,7 +431,8 @@ impl ConnectApi for ConnectServer {
         ApiError,
     > {
         let rq = &rqctx;
-        handle(rq, 200, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let headers = headers.into_inner()?;
             let bytes = body.bytes().map(<[u8]>::to_vec);
             let (customer, was_replayed) = idempotent(
@@ -467,7 +477,8 @@ impl ConnectApi for ConnectServer {
         ApiError,
     > {
         let rq = &rqctx;
-        handle(rq, 201, |tenant| async move {
+        handle(rq, |tenant| async move {
+            let body = body.read(&rq.context().body).await;
             let headers = headers.into_inner()?;
             let bytes = body.bytes().map(<[u8]>::to_vec);
             let (link, was_replayed) = idempotent(
@@ -507,7 +518,7 @@ impl ConnectApi for ConnectServer {
         ApiError,
     > {
         let rq = &rqctx;
-        handle(rq, 204, |tenant| async move {
+        handle(rq, |tenant| async move {
             let headers = headers.into_inner()?;
             let ((), was_replayed) = idempotent(
                 rq,

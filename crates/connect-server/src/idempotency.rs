@@ -7,20 +7,26 @@
 //! bytes) gets `idempotency_key_mismatch`. 5xx outcomes are not kept, so a retry runs again.
 //!
 //! Memory is bounded per tenant, by [`Limits`]: at most [`KEYS_PER_TENANT`] keys and
-//! [`KEPT_BYTES_PER_TENANT`] bytes of kept responses. Expired keys are dropped whenever the
-//! tenant's table is touched and by a sweep every minute ([`IdempotencyKeys::sweep`]), so
-//! their memory comes back even from a tenant that went quiet. When a bound is reached, the
-//! oldest completed keys are forgotten early, as many as it takes (a retry of one of those would
-//! run again: the price of a bound); running keys are never forgotten, and when every key is
-//! still running a new one is refused with `idempotency_key_locked` until one finishes.
+//! [`KEPT_BYTES_PER_TENANT`] bytes. The bytes counted are what an entry really costs: the key,
+//! the kept response as the JSON it is sent as, and [`ENTRY_OVERHEAD`] for the table's own
+//! structures (a test fills a table to its bound and compares the process's memory). Expired
+//! keys are dropped whenever the tenant's table is touched and by a sweep every minute
+//! ([`IdempotencyKeys::sweep`]), so their memory comes back even from a tenant that went
+//! quiet. When a bound is reached, the oldest completed keys are forgotten early, as many as
+//! it takes (a retry of one of those would run again: the price of a bound); running keys are
+//! never forgotten, and when every key is still running a new one is refused with
+//! `idempotency_key_locked` until one finishes.
+//!
+//! Each tenant's table has its own lock: one tenant's writes never wait for another's.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hasher, RandomState};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use chrono::{DateTime, Duration, Utc};
 use connect_api::ApiError;
 use dropshot::ErrorStatusCode;
+use spec_runtime::ErrorBody;
 
 use crate::auth::Tenant;
 use crate::clock::Clock;
@@ -31,9 +37,17 @@ pub const KEY_LIFETIME: Duration = Duration::hours(24);
 /// Keys per tenant, running or completed: a million keyed writes a day, 12 a second.
 pub const KEYS_PER_TENANT: usize = 1_000_000;
 
-/// Bytes of kept responses (and their keys) per tenant. A user is about half a KiB of JSON, a
-/// customer with every field and 100 users at most about 250 KiB.
+/// Bytes of memory per tenant for kept responses, their keys and the table around them. A
+/// user is about half a KiB of JSON, a customer with every field and 100 users at most about
+/// 250 KiB.
 pub const KEPT_BYTES_PER_TENANT: usize = 256 * 1024 * 1024;
+
+/// What one entry costs beyond its key and its response bytes: its slot in the key map (with
+/// the map's spare capacity), its node in the expiry index, the allocator's headers and
+/// rounding, and the fragmentation that forgotten entries and requests' own allocations leave.
+/// Measured at about 500 bytes (the test `the_idempotency_table_at_its_bound_costs_what_it_counts`
+/// fills a table to its bound and compares the process's resident memory).
+pub const ENTRY_OVERHEAD: usize = 512;
 
 /// The bounds of one tenant's table.
 #[derive(Clone, Copy, Debug)]
@@ -54,11 +68,62 @@ impl Default for Limits {
 /// What a request is, for telling an identical retry from a different request under one key.
 pub type Fingerprint = u64;
 
-/// A kept outcome: the success body as JSON, or the error.
-#[derive(Clone, Debug)]
+/// A kept outcome, as the JSON it was answered with: a success body, or an error's status and
+/// body.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Success(serde_json::Value),
-    Failure(ApiError),
+    Success(Box<[u8]>),
+    Failure {
+        status: ErrorStatusCode,
+        body: Box<[u8]>,
+    },
+}
+
+impl Outcome {
+    /// The outcome of a handler's result.
+    pub fn of<T: serde::Serialize>(result: &Result<T, ApiError>) -> Self {
+        match result {
+            Ok(value) => Self::Success(
+                serde_json::to_vec(value)
+                    .expect("responses serialize")
+                    .into_boxed_slice(),
+            ),
+            Err(error) => Self::Failure {
+                status: error.status(),
+                body: serde_json::to_vec(error)
+                    .expect("errors serialize")
+                    .into_boxed_slice(),
+            },
+        }
+    }
+
+    /// The result again: the same value, or the same error with the same body.
+    pub fn replay<T: serde::de::DeserializeOwned>(&self) -> Result<T, ApiError> {
+        match self {
+            Self::Success(bytes) => {
+                Ok(serde_json::from_slice(bytes).expect("a kept response reads back as its type"))
+            }
+            Self::Failure { status, body } => {
+                let body = match serde_json::from_slice(body) {
+                    Ok(spec) => ErrorBody::Spec(spec),
+                    Err(_) => ErrorBody::Json(
+                        serde_json::from_slice(body).expect("a kept error body is JSON"),
+                    ),
+                };
+                Err(ApiError::with_body(*status, body))
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Success(bytes) | Self::Failure { body: bytes, .. } => bytes.len(),
+        }
+    }
+
+    fn server_error(&self) -> bool {
+        matches!(self, Self::Failure { status, .. } if status.as_u16() >= 500)
+    }
 }
 
 #[derive(Debug)]
@@ -69,18 +134,24 @@ enum Entry {
     Done {
         fingerprint: Fingerprint,
         outcome: Outcome,
-        /// What this entry counts against [`Limits::bytes`].
-        bytes: usize,
     },
 }
 
+/// A key, shared by the map and the expiry index.
+type Key = Arc<str>;
+
 #[derive(Debug, Default)]
 struct TenantKeys {
-    entries: HashMap<String, Entry>,
+    entries: HashMap<Key, Entry>,
     /// Completed keys by expiry, oldest first: what to drop when they expire or room is needed.
-    expiry: BTreeSet<(DateTime<Utc>, String)>,
-    /// Bytes of the completed entries.
+    expiry: BTreeSet<(DateTime<Utc>, Key)>,
+    /// Bytes of the completed entries, as [`entry_bytes`] counts them.
     bytes: usize,
+}
+
+/// What a completed entry counts against [`Limits::bytes`].
+fn entry_bytes(key: &str, outcome: &Outcome) -> usize {
+    key.len() + outcome.len() + ENTRY_OVERHEAD
 }
 
 impl TenantKeys {
@@ -99,10 +170,18 @@ impl TenantKeys {
         let Some((_, key)) = self.expiry.pop_first() else {
             return false;
         };
-        if let Some(Entry::Done { bytes, .. }) = self.entries.remove(&key) {
-            self.bytes -= bytes;
+        if let Some(Entry::Done { outcome, .. }) = self.entries.remove(&key) {
+            self.bytes -= entry_bytes(&key, &outcome);
         }
         true
+    }
+
+    /// Takes a running entry out (the guard was dropped unfinished, or its request failed
+    /// with a 5xx, which is not kept).
+    fn release(&mut self, key: &str) {
+        if matches!(self.entries.get(key), Some(Entry::Running { .. })) {
+            self.entries.remove(key);
+        }
     }
 }
 
@@ -115,12 +194,18 @@ pub enum Begin {
     Replay(Outcome),
 }
 
+type Table = Arc<Mutex<TenantKeys>>;
+
 /// The table of keys, for all tenants.
 pub struct IdempotencyKeys {
     clock: Arc<dyn Clock>,
     hasher: RandomState,
-    tenants: Mutex<HashMap<Tenant, TenantKeys>>,
+    tenants: RwLock<HashMap<Tenant, Table>>,
     limits: Limits,
+}
+
+fn lock(table: &Mutex<TenantKeys>) -> MutexGuard<'_, TenantKeys> {
+    table.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl IdempotencyKeys {
@@ -132,9 +217,35 @@ impl IdempotencyKeys {
         Arc::new(Self {
             clock,
             hasher: RandomState::new(),
-            tenants: Mutex::new(HashMap::new()),
+            tenants: RwLock::new(HashMap::new()),
             limits,
         })
+    }
+
+    fn table(&self, tenant: &Tenant) -> Table {
+        if let Some(table) = self
+            .tenants
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(tenant)
+        {
+            return table.clone();
+        }
+        self.tenants
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(tenant.clone())
+            .or_default()
+            .clone()
+    }
+
+    fn tables(&self) -> Vec<Table> {
+        self.tenants
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// The fingerprint of a request: method, path and query, and the body bytes (`None` for a
@@ -169,8 +280,8 @@ impl IdempotencyKeys {
         fingerprint: Fingerprint,
     ) -> Result<Begin, ApiError> {
         let now = self.clock.now();
-        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        let keys = tenants.entry(tenant.clone()).or_default();
+        let table = self.table(tenant);
+        let mut keys = lock(&table);
         keys.purge_expired(now);
         match keys.entries.get(key) {
             Some(Entry::Running {
@@ -198,12 +309,14 @@ impl IdempotencyKeys {
         if keys.entries.len() >= self.limits.keys && !keys.forget_oldest() {
             return Err(locked());
         }
+        let key: Key = Arc::from(key);
         keys.entries
-            .insert(key.to_string(), Entry::Running { fingerprint });
+            .insert(key.clone(), Entry::Running { fingerprint });
+        drop(keys);
         Ok(Begin::Run(Guard {
-            keys: Some(self.clone()),
-            tenant: tenant.clone(),
-            key: key.to_string(),
+            table: Some(table),
+            keys: self.clone(),
+            key,
             fingerprint,
         }))
     }
@@ -211,37 +324,42 @@ impl IdempotencyKeys {
     /// Forgets every expired key of every tenant. The server runs it every minute.
     pub fn sweep(&self) {
         let now = self.clock.now();
-        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        for keys in tenants.values_mut() {
-            keys.purge_expired(now);
+        for table in self.tables() {
+            lock(&table).purge_expired(now);
         }
     }
 
-    /// How many bytes of kept responses a tenant holds.
+    /// How many bytes a tenant's completed keys count against [`Limits::bytes`].
     pub fn kept_bytes(&self, tenant: &Tenant) -> usize {
-        let tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        tenants.get(tenant).map_or(0, |keys| keys.bytes)
+        self.table(tenant).lock().map_or(0, |keys| keys.bytes)
     }
 
     /// How many keys a tenant holds (for tests of the bound and of reclamation).
     pub fn len(&self, tenant: &Tenant) -> usize {
         let now = self.clock.now();
-        let mut tenants = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        tenants.get_mut(tenant).map_or(0, |keys| {
-            keys.purge_expired(now);
-            keys.entries.len()
-        })
+        let table = self.table(tenant);
+        let mut keys = lock(&table);
+        keys.purge_expired(now);
+        keys.entries.len()
     }
 }
 
 /// A claimed key. [`Guard::finish`] keeps the outcome; dropping the guard unfinished (the
 /// handler panicked or was cancelled) releases the key so that a retry can run.
-#[derive(Debug)]
 pub struct Guard {
-    keys: Option<Arc<IdempotencyKeys>>,
-    tenant: Tenant,
-    key: String,
+    /// `None` once finished.
+    table: Option<Table>,
+    keys: Arc<IdempotencyKeys>,
+    key: Key,
     fingerprint: Fingerprint,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for IdempotencyKeys {
@@ -253,49 +371,34 @@ impl std::fmt::Debug for IdempotencyKeys {
 }
 
 impl Guard {
-    pub fn finish(mut self, outcome: &Outcome) {
-        let Some(keys) = self.keys.take() else { return };
-        // Measured before taking the lock, which every tenant shares.
-        let bytes = self.key.len()
-            + match outcome {
-                Outcome::Success(value) => value.to_string().len(),
-                Outcome::Failure(error) => serde_json::to_string(error).map_or(0, |s| s.len()),
-            };
-        let mut tenants = keys.tenants.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(table) = tenants.get_mut(&self.tenant) else {
+    pub fn finish(mut self, outcome: Outcome) {
+        let Some(table) = self.table.take() else {
             return;
         };
-        let server_error = matches!(outcome, Outcome::Failure(e) if e.status().as_u16() >= 500);
-        if server_error {
-            table.entries.remove(&self.key);
+        let mut keys = lock(&table);
+        if outcome.server_error() {
+            keys.release(&self.key);
             return;
         }
-        let expires_at = keys.clock.now() + KEY_LIFETIME;
-        table.expiry.insert((expires_at, self.key.clone()));
-        table.bytes += bytes;
-        table.entries.insert(
-            std::mem::take(&mut self.key),
+        let expires_at = self.keys.clock.now() + KEY_LIFETIME;
+        keys.expiry.insert((expires_at, self.key.clone()));
+        keys.bytes += entry_bytes(&self.key, &outcome);
+        keys.entries.insert(
+            self.key.clone(),
             Entry::Done {
                 fingerprint: self.fingerprint,
-                outcome: outcome.clone(),
-                bytes,
+                outcome,
             },
         );
         // Over the byte budget: the oldest kept responses go first (this one, the newest, last).
-        while table.bytes > keys.limits.bytes && table.forget_oldest() {}
+        while keys.bytes > self.keys.limits.bytes && keys.forget_oldest() {}
     }
 }
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        let Some(keys) = self.keys.take() else { return };
-        if let Some(table) = keys
-            .tenants
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get_mut(&self.tenant)
-        {
-            table.entries.remove(&self.key);
+        if let Some(table) = self.table.take() {
+            lock(&table).release(&self.key);
         }
     }
 }
@@ -333,6 +436,10 @@ mod tests {
         (clock, keys, Tenant("t".into()))
     }
 
+    fn success(value: &serde_json::Value) -> Outcome {
+        Outcome::Success(serde_json::to_vec(value).unwrap().into_boxed_slice())
+    }
+
     fn run(
         keys: &Arc<IdempotencyKeys>,
         tenant: &Tenant,
@@ -348,7 +455,7 @@ mod tests {
     #[test]
     fn expired_keys_are_forgotten_and_their_memory_reclaimed() {
         let (clock, keys, tenant) = setup(10);
-        run(&keys, &tenant, "k", 1).finish(&Outcome::Success(serde_json::json!(1)));
+        run(&keys, &tenant, "k", 1).finish(success(&serde_json::json!(1)));
         clock.advance(KEY_LIFETIME - Duration::seconds(1));
         assert!(matches!(keys.begin(&tenant, "k", 1), Ok(Begin::Replay(_))));
         clock.advance(Duration::seconds(1));
@@ -359,7 +466,7 @@ mod tests {
     #[test]
     fn a_full_table_forgets_its_oldest_completed_key_and_never_a_running_one() {
         let (clock, keys, tenant) = setup(2);
-        run(&keys, &tenant, "a", 1).finish(&Outcome::Success(serde_json::json!(1)));
+        run(&keys, &tenant, "a", 1).finish(success(&serde_json::json!(1)));
         clock.advance(Duration::seconds(1));
         let _b = run(&keys, &tenant, "b", 1);
         // The table is full: "a", the oldest completed key, is forgotten to make room.
@@ -380,17 +487,17 @@ mod tests {
             clock.clone(),
             Limits {
                 keys: 100,
-                bytes: 250,
+                bytes: 2 * (101 + ENTRY_OVERHEAD) + 50,
             },
         );
         let tenant = Tenant("t".into());
         let body = serde_json::json!("x".repeat(98)); // 100 bytes of JSON, plus 1 of key
         for key in ["a", "b", "c"] {
-            run(&keys, &tenant, key, 1).finish(&Outcome::Success(body.clone()));
+            run(&keys, &tenant, key, 1).finish(success(&body));
             clock.advance(Duration::seconds(1));
         }
-        // 303 bytes would be over 250: "a" went, "b" and "c" stay.
-        assert_eq!(keys.kept_bytes(&tenant), 202);
+        // Three entries would be over the budget: "a" went, "b" and "c" stay.
+        assert_eq!(keys.kept_bytes(&tenant), 2 * (101 + ENTRY_OVERHEAD));
         assert!(matches!(keys.begin(&tenant, "a", 2), Ok(Begin::Run(_))));
         assert!(matches!(keys.begin(&tenant, "b", 1), Ok(Begin::Replay(_))));
         assert!(matches!(keys.begin(&tenant, "c", 1), Ok(Begin::Replay(_))));
@@ -399,13 +506,14 @@ mod tests {
     #[test]
     fn the_sweep_reclaims_a_quiet_tenants_expired_keys() {
         let (clock, keys, tenant) = setup(10);
-        run(&keys, &tenant, "k", 1).finish(&Outcome::Success(serde_json::json!("kept")));
+        run(&keys, &tenant, "k", 1).finish(success(&serde_json::json!("kept")));
         assert!(keys.kept_bytes(&tenant) > 0);
         clock.advance(KEY_LIFETIME);
         keys.sweep();
         assert_eq!(keys.kept_bytes(&tenant), 0);
-        let tenants = keys.tenants.lock().unwrap();
-        assert!(tenants[&tenant].entries.is_empty() && tenants[&tenant].expiry.is_empty());
+        let table = keys.table(&tenant);
+        let table = table.lock().unwrap();
+        assert!(table.entries.is_empty() && table.expiry.is_empty());
     }
 
     #[test]

@@ -8,6 +8,8 @@ use clap::Parser;
 use connect_server::auth::{ApiKeys, parse_key, random_key};
 use connect_server::clock::SystemClock;
 use connect_server::logging::{LogFormat, root_logger};
+use connect_server::store::Quotas;
+use connect_server::{Limits, connections, idempotency};
 
 /// The Connect API reference server (users, customers and their links), in memory.
 #[derive(Parser, Debug)]
@@ -24,9 +26,44 @@ struct Cli {
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Terminal)]
     log_format: LogFormat,
-    /// Log level: critical, error, warning, info, debug or trace.
+    /// Log level: critical, error, warning, info, debug or trace. At info, one line per
+    /// request.
     #[arg(long, default_value = "info", value_parser = parse_level)]
     log_level: slog::Level,
+    /// Connections open at once; more wait in the kernel's accept queue. Set through the
+    /// process's open-file limit (clamped to its hard limit).
+    #[arg(long, default_value_t = connections::MAX_CONNECTIONS)]
+    max_connections: u64,
+    /// Seconds a request body may take to arrive; a slower one is answered 408.
+    #[arg(long, value_name = "SECONDS", default_value_t = connect_server::BODY_TIMEOUT.as_secs_f64(),
+        value_parser = parse_seconds)]
+    body_timeout: f64,
+    /// Seconds a connection may stay with no bytes in either direction (a new one that sends
+    /// nothing, a keep-alive one between requests) before it is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = connections::IDLE_TIMEOUT.as_secs_f64(),
+        value_parser = parse_seconds)]
+    idle_timeout: f64,
+    /// Users one tenant may hold; one more is answered 409 `quota_exceeded`.
+    #[arg(long, default_value_t = connect_server::store::USERS_PER_TENANT)]
+    max_users_per_tenant: usize,
+    /// Customers one tenant may hold; one more is answered 409 `quota_exceeded`.
+    #[arg(long, default_value_t = connect_server::store::CUSTOMERS_PER_TENANT)]
+    max_customers_per_tenant: usize,
+    /// Memory for one tenant's idempotency keys and kept responses, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = idempotency::KEPT_BYTES_PER_TENANT >> 20)]
+    idempotency_memory: usize,
+    /// Memory for list pages being built at once, across all requests, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = connect_server::PAGE_BYTES_IN_FLIGHT >> 20)]
+    page_memory: usize,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(seconds) if seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!(
+            "expected seconds, more than 0 and at most 86400, got {text:?}"
+        )),
+    }
 }
 
 fn parse_level(text: &str) -> Result<slog::Level, String> {
@@ -73,21 +110,44 @@ async fn main() -> anyhow::Result<()> {
         println!();
         keys.push(("dev".to_string(), key));
     }
-    let log = root_logger(cli.log_format, cli.log_level);
+    let logging = root_logger(cli.log_format, cli.log_level, Box::new(std::io::stderr()));
+    let log = logging.log.clone();
     let keys = ApiKeys::new(keys);
     if let Some((first, second)) = keys.shared_key() {
         bail!(
             "tenants `{first}` and `{second}` are configured with the same API key: give each its own"
         );
     }
+    let cap = connections::cap(cli.max_connections).context("setting the open-file limit")?;
+    if cap.clamped {
+        slog::warn!(log, "the open-file hard limit allows fewer connections than asked for";
+            "asked" => cli.max_connections, "allowed" => cap.connections);
+    }
+    let limits = Limits {
+        body_timeout: std::time::Duration::from_secs_f64(cli.body_timeout),
+        idle_timeout: std::time::Duration::from_secs_f64(cli.idle_timeout),
+        max_connections: Some(cap.connections),
+        quotas: Quotas {
+            users: cli.max_users_per_tenant,
+            customers: cli.max_customers_per_tenant,
+        },
+        page_bytes_in_flight: cli.page_memory.saturating_mul(1 << 20),
+        idempotency: idempotency::Limits {
+            bytes: cli.idempotency_memory.saturating_mul(1 << 20),
+            ..Default::default()
+        },
+    };
     let tenants: Vec<String> = keys.tenants().map(ToString::to_string).collect();
     let server = connect_server::start(connect_server::Config {
         bind: cli.bind,
         keys,
         clock: Arc::new(SystemClock),
         log: log.clone(),
+        tenants: logging.tenants.clone(),
+        limits,
     })?;
-    slog::info!(log, "ready"; "address" => %server.local_addr(), "tenants" => tenants.join(","));
+    slog::info!(log, "ready"; "address" => %server.local_addr(), "tenants" => tenants.join(","),
+        "max_connections" => cap.connections);
 
     shutdown_signal().await?;
     slog::info!(log, "shutting down: finishing requests in flight");
@@ -96,6 +156,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!(error))
         .context("shutting down")?;
+    slog::info!(log, "stopped");
+    drop(log);
+    // Every line logged so far is written before the process ends.
+    drop(logging);
     Ok(())
 }
 

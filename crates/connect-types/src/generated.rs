@@ -2606,8 +2606,8 @@ pub struct Error {
     /**A stable, machine-readable code. In use: `validation_error` (400),
 `malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),
 `not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),
-`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),
-`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that
+`quota_exceeded` (409), `idempotency_key_locked` (409), `idempotency_key_mismatch`
+(409), `request_timeout` (408), `payload_too_large` (413), `internal` (500). A plain string, not an enum, so that
 clients keep working when a code is added.
 */
     pub code: ::std::string::String,
@@ -5991,7 +5991,7 @@ pub mod error {
     ],
     "properties": {
       "code": {
-        "description": "A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`idempotency_key_locked` (409), `idempotency_key_mismatch` (409),\n`payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n",
+        "description": "A stable, machine-readable code. In use: `validation_error` (400),\n`malformed_request` (400: not JSON, wrong content type), `unauthorized` (401),\n`not_found` (404), `conflict` (409: duplicate `referenceId`, user already linked),\n`quota_exceeded` (409), `idempotency_key_locked` (409), `idempotency_key_mismatch`\n(409), `request_timeout` (408), `payload_too_large` (413), `internal` (500). A plain string, not an enum, so that\nclients keep working when a code is added.\n",
         "type": "string"
       },
       "message": {

@@ -1,34 +1,91 @@
 //! Request bodies, validated against the spec before they are deserialized.
 //!
-//! The extractors only read the bytes (bounded by the server's body limit) and never fail the
-//! request: `into_inner()` decodes and validates them, so that the handler checks
-//! authentication first and an anonymous request costs no validation.
+//! The extractors read nothing: they keep the body's stream, so that the handler checks
+//! authentication first and an anonymous request costs neither a read nor a validation. The
+//! handler then calls `read(&policy)`, which reads the bytes within the policy's deadline and
+//! bounded by the server's body limit, and `into_inner()`, which decodes and validates them.
 
 use std::marker::PhantomData;
+use std::time::Duration;
 
 use dropshot::{
     ApiEndpointBodyContentType, ExclusiveExtractor, ExtractorMetadata, HttpError, RequestContext,
     ServerContext, TypedBody, UntypedBody,
 };
+use http_body_util::BodyExt;
 use schemars::JsonSchema;
 use spec_schema::{Rejection, Validated};
 
-/// A request body as read off the wire, not yet looked at.
+/// How a handler reads a request body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyPolicy {
+    /// How long the whole body may take to arrive, from the first read: a slower body is
+    /// answered 408 `request_timeout` (and its connection closed).
+    pub timeout: Duration,
+    /// How much of an oversize body is read and thrown away before it is answered 413, so
+    /// that a client still sending sees the answer rather than a reset connection (within
+    /// the same deadline). A body larger still is answered at once and its connection closed.
+    pub drain: usize,
+}
+
+/// The default [`BodyPolicy::timeout`].
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default [`BodyPolicy::drain`].
+pub const BODY_DRAIN: usize = 8 * 1024 * 1024;
+
+impl Default for BodyPolicy {
+    fn default() -> Self {
+        Self {
+            timeout: BODY_TIMEOUT,
+            drain: BODY_DRAIN,
+        }
+    }
+}
+
+/// A request body: its media type and, once read, its bytes.
 #[derive(Debug)]
 pub struct BodyBytes {
     /// The media type, lower-cased, without parameters.
     content_type: Option<String>,
     /// The `boundary` parameter of a multipart media type.
     boundary: Option<String>,
-    /// `Err` when the body could not be read (too large, a broken stream).
-    bytes: Result<Vec<u8>, Rejection>,
+    state: BodyState,
+}
+
+#[derive(Debug)]
+enum BodyState {
+    /// Not read yet: the stream, the server's limit and the declared `Content-Length`.
+    Unread {
+        body: dropshot::Body,
+        limit: usize,
+        declared: Option<u64>,
+    },
+    /// `Err` when the body could not be read (too large, too slow, a broken stream).
+    Read(Result<Vec<u8>, Rejection>),
 }
 
 impl BodyBytes {
-    /// The bytes as received; `None` when the body could not be read, so that the caller can
-    /// fingerprint the request (idempotency keys) and tell "unreadable" from "empty".
+    /// Reads the body off the wire (once; later calls do nothing).
+    pub async fn read(&mut self, policy: &BodyPolicy) {
+        let state = std::mem::replace(&mut self.state, BodyState::Read(Ok(Vec::new())));
+        self.state = match state {
+            BodyState::Unread {
+                body,
+                limit,
+                declared,
+            } => BodyState::Read(read_bytes(body, limit, declared, policy).await),
+            read => read,
+        };
+    }
+
+    /// The bytes as received; `None` when the body could not be read (or was not read yet),
+    /// so that the caller can fingerprint the request (idempotency keys) and tell
+    /// "unreadable" from "empty".
     pub fn bytes(&self) -> Option<&[u8]> {
-        self.bytes.as_deref().ok()
+        match &self.state {
+            BodyState::Read(Ok(bytes)) => Some(bytes),
+            _ => None,
+        }
     }
 
     /// The media type as sent, lower-cased and without parameters (`charset`, ...).
@@ -36,10 +93,22 @@ impl BodyBytes {
         self.content_type.as_deref()
     }
 
+    fn into_bytes(self) -> Result<Vec<u8>, Rejection> {
+        match self.state {
+            BodyState::Read(result) => result,
+            // A handler that decodes a body it never read has a bug; the request is not at
+            // fault, but nothing better can be said to it.
+            BodyState::Unread { .. } => Err(Rejection::malformed(
+                "the server did not read the request body",
+            )),
+        }
+    }
+
     /// The bytes, if their media type is one `accepts` takes.
     fn take(self, expected: &str, accepts: fn(&str) -> bool) -> Result<Vec<u8>, Rejection> {
-        let bytes = self.bytes?;
-        match self.content_type.as_deref() {
+        let media = self.content_type.clone();
+        let bytes = self.into_bytes()?;
+        match media.as_deref() {
             Some(media) if accepts(media) => Ok(bytes),
             Some(other) => Err(Rejection::malformed(format!(
                 "expected content type {expected}, got {other}"
@@ -51,6 +120,65 @@ impl BodyBytes {
     }
 }
 
+/// Reads a whole body: at most `limit` bytes, within the policy's deadline.
+async fn read_bytes(
+    mut body: dropshot::Body,
+    limit: usize,
+    declared: Option<u64>,
+    policy: &BodyPolicy,
+) -> Result<Vec<u8>, Rejection> {
+    let deadline = tokio::time::Instant::now() + policy.timeout;
+    if declared.is_some_and(|length| length > limit as u64) {
+        if declared.is_some_and(|length| length <= policy.drain as u64) {
+            drain(&mut body, policy.drain, deadline).await;
+        }
+        return Err(Rejection::too_large(limit));
+    }
+    let capacity = declared.map_or(0, |length| length as usize);
+    let reading = async {
+        let mut bytes = Vec::with_capacity(capacity);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| {
+                Rejection::malformed(format!("error reading the request body: {error}"))
+            })?;
+            // Trailers carry no body bytes.
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            if bytes.len() + data.len() > limit {
+                return Ok(Err(bytes.len() + data.len()));
+            }
+            bytes.extend_from_slice(&data);
+        }
+        Ok(Ok(bytes))
+    };
+    match tokio::time::timeout_at(deadline, reading).await {
+        Err(_) => Err(Rejection::timeout(policy.timeout)),
+        Ok(Err(rejection)) => Err(rejection),
+        Ok(Ok(Ok(bytes))) => Ok(bytes),
+        Ok(Ok(Err(seen))) => {
+            drain(&mut body, policy.drain.saturating_sub(seen), deadline).await;
+            Err(Rejection::too_large(limit))
+        }
+    }
+}
+
+/// Reads and discards up to `budget` more bytes of a body, until `deadline`.
+async fn drain(body: &mut dropshot::Body, budget: usize, deadline: tokio::time::Instant) {
+    let draining = async {
+        let mut left = budget;
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Ok(data) = frame.into_data() {
+                match left.checked_sub(data.len()) {
+                    Some(rest) => left = rest,
+                    None => return,
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout_at(deadline, draining).await;
+}
+
 /// Whether `media` is JSON: `application/json` or any `+json` type (`application/problem+json`).
 pub fn is_json(media: &str) -> bool {
     media == "application/json"
@@ -59,8 +187,8 @@ pub fn is_json(media: &str) -> bool {
             .is_some_and(|(_, subtype)| subtype.ends_with("+json"))
 }
 
-/// Reads the request body, bounded by the server's `request_body_max_bytes`.
-pub async fn read_body<C: ServerContext>(
+/// Takes the request body without reading it; `BodyBytes::read` reads it.
+pub fn unread_body<C: ServerContext>(
     rqctx: &RequestContext<C>,
     request: hyper_request::Request,
 ) -> BodyBytes {
@@ -84,36 +212,19 @@ pub async fn read_body<C: ServerContext>(
                 .then(|| value.trim().trim_matches('"').to_string())
         })
     });
-    let limit = rqctx.request_body_max_bytes();
     let declared = request
         .headers()
         .get(http::header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return BodyBytes {
-            content_type,
-            boundary,
-            bytes: Err(Rejection::too_large(limit)),
-        };
-    }
-    let bytes = match UntypedBody::from_request(rqctx, request).await {
-        Ok(body) => Ok(body.as_bytes().to_vec()),
-        // Dropshot answers an over-long body (one without Content-Length, e.g. chunked) with a
-        // 400 whose message says so; it is a 413.
-        Err(error)
-            if error
-                .external_message
-                .starts_with("request body exceeded maximum size") =>
-        {
-            Err(Rejection::too_large(limit))
-        }
-        Err(error) => Err(crate::rejection_of(&error)),
-    };
     BodyBytes {
         content_type,
         boundary,
-        bytes,
+        state: BodyState::Unread {
+            body: request.into_body(),
+            limit: rqctx.request_body_max_bytes(),
+            declared,
+        },
     }
 }
 
@@ -127,7 +238,14 @@ macro_rules! typed_body {
         }
 
         impl<T: Validated> $name<T> {
-            /// The body as received; `None` when it could not be read (e.g. too large).
+            /// Reads the body off the wire, as `policy` says (call it after authentication).
+            pub async fn read(mut self, policy: &BodyPolicy) -> Self {
+                self.raw.read(policy).await;
+                self
+            }
+
+            /// The body as received; `None` when it could not be read (e.g. too large) or was
+            /// not read yet.
             pub fn bytes(&self) -> Option<&[u8]> {
                 self.raw.bytes()
             }
@@ -145,9 +263,8 @@ macro_rules! typed_body {
                 rqctx: &RequestContext<C>,
                 request: hyper_request::Request,
             ) -> Result<Self, HttpError> {
-                let raw = read_body(rqctx, request).await;
                 Ok(Self {
-                    raw,
+                    raw: unread_body(rqctx, request),
                     body: PhantomData,
                 })
             }
@@ -176,7 +293,7 @@ typed_body!(
 #[derive(Debug)]
 pub struct FormBody<T> {
     raw: BodyBytes,
-    /// A multipart body's fields, read by the extractor (its parser is asynchronous).
+    /// A multipart body's fields, split by `read` (the parser is asynchronous).
     fields: Option<Result<Vec<(String, String)>, Rejection>>,
     body: PhantomData<fn() -> T>,
 }
@@ -185,7 +302,18 @@ const FORM: &str = "application/x-www-form-urlencoded";
 const MULTIPART: &str = "multipart/form-data";
 
 impl<T: Validated> FormBody<T> {
-    /// The body as received; `None` when it could not be read (e.g. too large).
+    /// Reads the body off the wire, as `policy` says (call it after authentication), and
+    /// splits a multipart body into its fields.
+    pub async fn read(mut self, policy: &BodyPolicy) -> Self {
+        self.raw.read(policy).await;
+        if let (Some(MULTIPART), Some(bytes)) = (self.raw.content_type(), self.raw.bytes()) {
+            self.fields = Some(multipart_fields(bytes.to_vec(), self.raw.boundary.clone()).await);
+        }
+        self
+    }
+
+    /// The body as received; `None` when it could not be read (e.g. too large) or was not
+    /// read yet.
     pub fn bytes(&self) -> Option<&[u8]> {
         self.raw.bytes()
     }
@@ -210,16 +338,9 @@ impl<T: Validated + JsonSchema> ExclusiveExtractor for FormBody<T> {
         rqctx: &RequestContext<C>,
         request: hyper_request::Request,
     ) -> Result<Self, HttpError> {
-        let raw = read_body(rqctx, request).await;
-        let fields = match (raw.content_type(), raw.bytes()) {
-            (Some(MULTIPART), Some(bytes)) => {
-                Some(multipart_fields(bytes.to_vec(), raw.boundary.clone()).await)
-            }
-            _ => None,
-        };
         Ok(Self {
-            raw,
-            fields,
+            raw: unread_body(rqctx, request),
+            fields: None,
             body: PhantomData,
         })
     }
@@ -263,6 +384,12 @@ pub struct RawBody {
 }
 
 impl RawBody {
+    /// Reads the body off the wire, as `policy` says (call it after authentication).
+    pub async fn read(mut self, policy: &BodyPolicy) -> Self {
+        self.raw.read(policy).await;
+        self
+    }
+
     /// The media type as sent, lower-cased and without parameters.
     pub fn content_type(&self) -> Option<&str> {
         self.raw.content_type()
@@ -271,7 +398,7 @@ impl RawBody {
     /// The body, if its media type is one of `accepted` (`*/*` and `type/*` match as usual).
     pub fn into_inner(self, accepted: &[&str]) -> Result<Vec<u8>, Rejection> {
         let media = self.raw.content_type.clone();
-        let bytes = self.raw.bytes?;
+        let bytes = self.raw.into_bytes()?;
         let matches = |pattern: &str, media: &str| match pattern.split_once('/') {
             Some(("*", "*")) => true,
             Some((kind, "*")) => media.split('/').next() == Some(kind),
@@ -295,7 +422,7 @@ impl ExclusiveExtractor for RawBody {
         request: hyper_request::Request,
     ) -> Result<Self, HttpError> {
         Ok(Self {
-            raw: read_body(rqctx, request).await,
+            raw: unread_body(rqctx, request),
         })
     }
 

@@ -39,7 +39,8 @@ pub trait ErrorKind: Send + Sync + 'static {
         + Sync
         + 'static;
     /// How a rejected request is answered, by the status it is answered with (400 for invalid
-    /// requests, 413 for oversize bodies; another status uses the entry for 400).
+    /// requests, 408 for bodies too slow to arrive, 413 for oversize ones; another status uses
+    /// the entry for 400).
     const REJECTIONS: &'static [(u16, RejectionBody)];
 }
 
@@ -212,7 +213,7 @@ impl<K: ErrorKind> From<HttpError> for ErrorResponse<K> {
     fn from(error: HttpError) -> Self {
         let rejection = crate::rejection_of(&error);
         let code = match error.status_code.as_u16() {
-            400 | 413 => rejection.code,
+            400 | 408 | 413 => rejection.code,
             404 => "not_found".to_string(),
             status if status >= 500 => "internal".to_string(),
             _ => error

@@ -21,7 +21,7 @@ pub mod error;
 pub mod params;
 pub mod reply;
 
-pub use body::{BodyBytes, FormBody, JsonBody, RawBody, is_json, read_body};
+pub use body::{BodyBytes, BodyPolicy, FormBody, JsonBody, RawBody, is_json, unread_body};
 pub use error::{ErrorBody, ErrorKind, ErrorResponse, NoErrorBody, RejectionBody};
 pub use params::{
     FromParam, Optional, ParamLocation, ParamReader, ParamSet, ParamSpec, Params, StrictParams,
@@ -37,6 +37,7 @@ pub use {dropshot, schemars, serde, serde_json, spec_schema};
 pub fn rejection_of(error: &dropshot::HttpError) -> Rejection {
     let status = error.status_code.as_u16();
     let code = match status {
+        408 => codes::REQUEST_TIMEOUT,
         413 => codes::PAYLOAD_TOO_LARGE,
         _ => codes::MALFORMED_REQUEST,
     };

@@ -11,6 +11,8 @@ pub mod codes {
     pub const MALFORMED_REQUEST: &str = "malformed_request";
     /// The body is larger than the server accepts.
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// The body did not arrive within the server's deadline.
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
 }
 
 /// One bad property of a rejected request.
@@ -27,7 +29,7 @@ pub struct Detail {
 /// A request that failed before the handler's own logic ran.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rejection {
-    /// HTTP status code (400 or 413); the response carries it, the body does not.
+    /// HTTP status code (400, 408 or 413); the response carries it, the body does not.
     #[serde(skip)]
     pub status: u16,
     /// Stable machine-readable code, one of [`codes`].
@@ -76,6 +78,21 @@ impl Rejection {
             status: 413,
             code: codes::PAYLOAD_TOO_LARGE.to_string(),
             message: format!("the request body is larger than the limit of {limit} bytes"),
+            details: Vec::new(),
+        }
+    }
+}
+
+impl Rejection {
+    /// A 408 `request_timeout`: the body took longer than `limit` to arrive.
+    pub fn timeout(limit: std::time::Duration) -> Self {
+        Self {
+            status: 408,
+            code: codes::REQUEST_TIMEOUT.to_string(),
+            message: format!(
+                "the request body did not arrive within {} seconds",
+                limit.as_secs_f64()
+            ),
             details: Vec::new(),
         }
     }

@@ -83,11 +83,23 @@ impl Harness {
     }
 
     pub async fn start_with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self::start_with(clock, connect_server::Limits::default()).await
+    }
+
+    /// A server with its own bounds (a short body deadline, small quotas).
+    pub async fn start_with_limits(limits: connect_server::Limits) -> Self {
+        Self::start_with(Arc::new(SystemClock), limits).await
+    }
+
+    async fn start_with(clock: Arc<dyn Clock>, limits: connect_server::Limits) -> Self {
         let server = connect_server::start(connect_server::Config {
-            bind: "127.0.0.1:0".parse().expect("a socket address"),
-            keys: api_keys(),
-            clock,
-            log: connect_server::logging::discard(),
+            limits,
+            ..connect_server::Config::new(
+                "127.0.0.1:0".parse().expect("a socket address"),
+                api_keys(),
+                clock,
+                connect_server::logging::discard(),
+            )
         })
         .expect("the server starts");
         Self::around(server).await

@@ -498,27 +498,115 @@ async fn locked(h: &Harness, gate: &std::sync::Arc<crate::common::gate::Gate>) {
     assert_eq!(first.await.unwrap().expect("an answer"), 201);
 }
 
+/// The server's bounds, on a server with a short body deadline and a quota of one user and one
+/// customer: every operation with a body, its body stalled by the proxy past the deadline, is a
+/// 408; the second user and the second customer are 409 `quota_exceeded`.
+async fn bounded(h: &Harness) {
+    let a = h.client(Acme);
+    let user = expect_ok(
+        a.create_user()
+            .body(types::CreateUserRequest::builder().name("Ada"))
+            .send()
+            .await,
+        201,
+    )
+    .into_inner();
+    expect_error(
+        a.create_user()
+            .body(types::CreateUserRequest::builder().name("Bob"))
+            .send()
+            .await,
+        409,
+        "quota_exceeded",
+    );
+    let customer = json!({"name": "Acme", "customerType": "BUSINESS"});
+    let created = expect_ok(
+        a.create_customer()
+            .body(typed::<types::CreateCustomerRequest>(customer.clone()))
+            .send()
+            .await,
+        201,
+    )
+    .into_inner();
+    expect_error(
+        a.create_customer()
+            .body(typed::<types::CreateCustomerRequest>(customer.clone()))
+            .send()
+            .await,
+        409,
+        "quota_exceeded",
+    );
+    let (uid, cid) = (user.user_id, created.customer_id);
+    let bodies = [
+        (Method::POST, "/users".to_string(), json!({"name": "Slow"})),
+        (
+            Method::PUT,
+            format!("/users/{uid}"),
+            json!({"name": "Slow"}),
+        ),
+        (
+            Method::POST,
+            "/tools/verify-user-exists".to_string(),
+            json!({"email": "slow@example.com"}),
+        ),
+        (Method::POST, "/customers".to_string(), customer),
+        (
+            Method::PUT,
+            format!("/customers/{cid}"),
+            json!({"name": "Slow"}),
+        ),
+        (
+            Method::PUT,
+            format!("/customers/{cid}/billing"),
+            json!({"method": "EMAIL_INVOICE", "email": "a@example.com"}),
+        ),
+        (
+            Method::POST,
+            format!("/customers/{cid}/users"),
+            json!({"userId": uid}),
+        ),
+    ];
+    for (method, path, body) in bodies {
+        let (status, answer) = raw(h
+            .raw(Acme, method.clone(), &path)
+            .header(proxy::STALL_BODY, "2000")
+            .json(&body))
+        .await;
+        assert_eq!(status, 408, "{method} {path}: {answer}");
+        assert_eq!(answer["code"], "request_timeout");
+    }
+}
+
+/// Bounds short enough for a test: bodies within 200 ms, one user and one customer a tenant.
+fn test_bounds() -> connect_server::Limits {
+    connect_server::Limits {
+        body_timeout: std::time::Duration::from_millis(200),
+        quotas: connect_server::store::Quotas {
+            users: 1,
+            customers: 1,
+        },
+        ..Default::default()
+    }
+}
+
 #[tokio::test]
 async fn every_documented_status_of_every_operation_is_exercised() {
     let h = Harness::start().await;
     let (gated, gate) = Harness::start_gated().await;
+    let limited = Harness::start_with_limits(test_bounds()).await;
     scenario(&h).await;
     locked(&gated, &gate).await;
-    let covered: Pairs = h
-        .recorder
-        .pairs()
-        .union(&gated.recorder.pairs())
-        .cloned()
-        .collect();
-    let codes: BTreeSet<String> = h
-        .recorder
-        .codes()
-        .into_iter()
-        .chain(gated.recorder.codes())
+    bounded(&limited).await;
+    let harnesses = [&h, &gated, &limited];
+    let covered: Pairs = harnesses.iter().flat_map(|h| h.recorder.pairs()).collect();
+    let codes: BTreeSet<String> = harnesses
+        .iter()
+        .flat_map(|h| h.recorder.codes())
         .map(|(_, _, code)| code)
         .collect();
     h.finish().await;
     gated.finish().await;
+    limited.finish().await;
 
     if let Err(message) = check_coverage(spec(), &covered, &unreachable_while_known()) {
         panic!("{message}");

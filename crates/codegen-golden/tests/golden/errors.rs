@@ -20,7 +20,7 @@ impl ErrorsApi for Server {
         _rqctx: RequestContext<()>,
         body: JsonBody<types::Order>,
     ) -> Result<HttpResponseCreated<types::Order>, errors_api::ApiError> {
-        let order = body.into_inner()?;
+        let order = body.read(&Default::default()).await.into_inner()?;
         if order.sku.as_str() == "DUP-0001" {
             // The 409 has a body of its own.
             return Err(errors_api::ApiError::new(

@@ -19,7 +19,7 @@ impl MediaApi for Server {
         _rqctx: RequestContext<()>,
         body: JsonBody<types::Profile>,
     ) -> Result<Reply<200, types::Profile>, media_api::ApiError> {
-        let profile = body.into_inner()?;
+        let profile = body.read(&Default::default()).await.into_inner()?;
         // The spec documents 200 (updated) and 201 (created) with one body.
         let status = match profile.handle.as_str() {
             "existing" => StatusCode::OK,
@@ -32,7 +32,7 @@ impl MediaApi for Server {
         _rqctx: RequestContext<()>,
         body: FormBody<types::LoginBody>,
     ) -> Result<Reply<200>, media_api::ApiError> {
-        let login = body.into_inner()?;
+        let login = body.read(&Default::default()).await.into_inner()?;
         let mut reply = Reply::new(NoContent);
         if login.remember {
             // The 302 the spec documents beside the 200.
@@ -48,7 +48,7 @@ impl MediaApi for Server {
         _rqctx: RequestContext<()>,
         body: FormBody<types::UploadAvatarBody>,
     ) -> Result<Reply<202>, media_api::ApiError> {
-        body.into_inner()?;
+        body.read(&Default::default()).await.into_inner()?;
         Ok(Reply::new(NoContent))
     }
 
@@ -69,7 +69,10 @@ impl MediaApi for Server {
         body: RawBody,
     ) -> Result<HttpResponseUpdatedNoContent, media_api::ApiError> {
         path.into_inner()?;
-        let bytes = body.into_inner(media_api::UPLOAD_MEDIA_TYPES)?;
+        let bytes = body
+            .read(&Default::default())
+            .await
+            .into_inner(media_api::UPLOAD_MEDIA_TYPES)?;
         assert!(!bytes.is_empty());
         Ok(HttpResponseUpdatedNoContent())
     }
@@ -84,7 +87,9 @@ impl MediaApi for Server {
         _rqctx: RequestContext<()>,
         body: JsonBody<Value>,
     ) -> Result<HttpResponseOk<Value>, media_api::ApiError> {
-        Ok(HttpResponseOk(body.into_inner()?))
+        Ok(HttpResponseOk(
+            body.read(&Default::default()).await.into_inner()?,
+        ))
     }
 
     async fn moved(

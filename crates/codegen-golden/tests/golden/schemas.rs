@@ -17,14 +17,16 @@ impl SchemasApi for Server {
         _rqctx: RequestContext<()>,
         body: spec_runtime::JsonBody<types::Pet>,
     ) -> Result<HttpResponseCreated<types::Pet>, schemas_api::AddPetError> {
-        Ok(HttpResponseCreated(body.into_inner()?))
+        Ok(HttpResponseCreated(
+            body.read(&Default::default()).await.into_inner()?,
+        ))
     }
 
     async fn add_shape(
         _rqctx: RequestContext<()>,
         body: spec_runtime::JsonBody<types::AddShapeBody>,
     ) -> Result<HttpResponseOk<types::AddShapeResponse>, schemas_api::ApiError> {
-        let area = match body.into_inner()? {
+        let area = match body.read(&Default::default()).await.into_inner()? {
             types::AddShapeBody::Circle(circle) => std::f64::consts::PI * circle.radius.powi(2),
             types::AddShapeBody::Square(square) => square.side * square.side,
         };
@@ -38,7 +40,7 @@ impl SchemasApi for Server {
         fn count(node: &types::TreeNode) -> usize {
             1 + node.children.iter().map(count).sum::<usize>()
         }
-        let total = count(&body.into_inner()?);
+        let total = count(&body.read(&Default::default()).await.into_inner()?);
         Ok(HttpResponseOk(types::Pagination2 {
             next: Some(format!("nodes={total}")),
         }))

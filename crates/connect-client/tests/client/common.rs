@@ -21,12 +21,12 @@ pub struct Api {
 impl Api {
     /// Starts the server; it accepts connections when this returns.
     pub fn start() -> Api {
-        let server = connect_server::start(connect_server::Config {
-            bind: "127.0.0.1:0".parse().expect("an address"),
-            keys: connect_server::auth::ApiKeys::new([(TENANT.to_string(), KEY.to_string())]),
-            clock: Arc::new(connect_server::clock::SystemClock),
-            log: connect_server::logging::discard(),
-        })
+        let server = connect_server::start(connect_server::Config::new(
+            "127.0.0.1:0".parse().expect("an address"),
+            connect_server::auth::ApiKeys::new([(TENANT.to_string(), KEY.to_string())]),
+            Arc::new(connect_server::clock::SystemClock),
+            connect_server::logging::discard(),
+        ))
         .expect("the server starts");
         let url = format!("http://{}", server.local_addr());
         Api {

@@ -15,7 +15,8 @@ use connect_types as types;
 use uuid::Uuid;
 
 use super::{
-    CustomerFilter, Page, PageRequest, Store, StoreError, UserFilter, UserKey, Violation, rules,
+    CustomerFilter, Listing, Page, PageRequest, Quotas, Store, StoreError, UserFilter, UserKey,
+    Violation, rules,
 };
 use crate::auth::Tenant;
 use crate::clock::Clock;
@@ -186,18 +187,46 @@ struct TenantData {
     users_of_customer: HashMap<Uuid, Vec<(Uuid, types::CustomerUserRole)>>,
     /// Link index, user side: customers in the order they were linked.
     customers_of_user: HashMap<Uuid, Vec<Uuid>>,
+    /// Bytes of JSON of every user and every customer, as last written (links added since
+    /// are not counted): for the average size of a page's items.
+    user_bytes: usize,
+    customer_bytes: usize,
+}
+
+/// How long the JSON of `value` is, without writing it anywhere.
+fn json_len(value: &impl serde::Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// The in-memory [`Store`].
 pub struct InMemoryStore {
     clock: Arc<dyn Clock>,
+    quotas: Quotas,
     tenants: RwLock<HashMap<Tenant, Arc<RwLock<TenantData>>>>,
 }
 
 impl InMemoryStore {
+    /// A store with the default [`Quotas`].
     pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self::with_quotas(clock, Quotas::default())
+    }
+
+    pub fn with_quotas(clock: Arc<dyn Clock>, quotas: Quotas) -> Self {
         Self {
             clock,
+            quotas,
             tenants: RwLock::new(HashMap::new()),
         }
     }
@@ -270,6 +299,9 @@ impl TenantData {
             true,
         );
         count(&mut self.msisdns, row.msisdn.clone(), true);
+        let old = self.users.get(&row.id).map(|old| json_len(&self.user(old)));
+        self.user_bytes =
+            self.user_bytes.saturating_sub(old.unwrap_or(0)) + json_len(&self.user(&row));
         let (key, text) = ((row.created_at, row.id), row.search_text());
         match self.users.contains_key(&row.id) {
             true => self.user_order.set_search(key, text),
@@ -280,6 +312,12 @@ impl TenantData {
 
     /// Stores a customer row, keeping the orders and their search text in step.
     fn put_customer(&mut self, row: CustomerRow) {
+        let old = self
+            .customers
+            .get(&row.id)
+            .map(|old| json_len(&self.customer(old)));
+        self.customer_bytes =
+            self.customer_bytes.saturating_sub(old.unwrap_or(0)) + json_len(&self.customer(&row));
         let (key, text) = ((row.created_at, row.id), row.search_text());
         let by_type = self
             .customer_order_by_type
@@ -511,6 +549,12 @@ impl Store for InMemoryStore {
             return Err(StoreError::Invalid(violations));
         }
         self.with(tenant, |data, now| {
+            if data.users.len() >= self.quotas.users {
+                return Err(StoreError::QuotaExceeded {
+                    what: "users",
+                    limit: self.quotas.users,
+                });
+            }
             let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
             data.user_reference_free(reference_id.as_deref(), None)?;
             let row = UserRow {
@@ -610,6 +654,19 @@ impl Store for InMemoryStore {
         }))
     }
 
+    async fn page_bytes(&self, tenant: &Tenant, listing: Listing, limit: u64) -> usize {
+        let (count, bytes) = self.read(tenant, |data| match listing {
+            Listing::Users => (data.users.len(), data.user_bytes),
+            Listing::Customers => (data.customers.len(), data.customer_bytes),
+        });
+        // Built as values and then as JSON, a page holds about three times its JSON length.
+        let average = 3 * bytes.checked_div(count).unwrap_or(0);
+        usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .min(count)
+            .saturating_mul(average)
+    }
+
     async fn list_customers(
         &self,
         tenant: &Tenant,
@@ -679,6 +736,12 @@ impl Store for InMemoryStore {
             }
             if !violations.is_empty() {
                 return Err(StoreError::Invalid(violations));
+            }
+            if data.customers.len() >= self.quotas.customers {
+                return Err(StoreError::QuotaExceeded {
+                    what: "customers",
+                    limit: self.quotas.customers,
+                });
             }
             let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
             if let Some(reference) = reference_id

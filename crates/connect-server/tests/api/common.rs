@@ -70,15 +70,27 @@ pub fn start() -> Server {
 }
 
 pub fn start_with(clock: Arc<ManualClock>, store: Arc<dyn Store>) -> Server {
+    start_with_limits(clock, store, connect_server::Limits::default())
+}
+
+/// A server with its own bounds (the store's quotas are the store's).
+pub fn start_with_limits(
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+    limits: connect_server::Limits,
+) -> Server {
     let server = connect_server::start_with_store(
         connect_server::Config {
-            bind: "127.0.0.1:0".parse().unwrap(),
-            keys: ApiKeys::new([
-                ("acme".to_string(), ACME.to_string()),
-                ("globex".to_string(), GLOBEX.to_string()),
-            ]),
-            clock: clock.clone(),
-            log: connect_server::logging::discard(),
+            limits,
+            ..connect_server::Config::new(
+                "127.0.0.1:0".parse().unwrap(),
+                ApiKeys::new([
+                    ("acme".to_string(), ACME.to_string()),
+                    ("globex".to_string(), GLOBEX.to_string()),
+                ]),
+                clock.clone(),
+                connect_server::logging::discard(),
+            )
         },
         store,
     )

@@ -114,15 +114,21 @@ async fn the_binary_serves_logs_and_stops_on_sigterm() {
     assert!(status.success());
     let log: Vec<String> = lines.map(Result::unwrap).collect();
     assert!(child.wait().unwrap().success());
-    let handled = log
+    let requests: Vec<&String> = log
         .iter()
-        .find(|l| l.contains("request handled"))
-        .expect("a request log line");
-    let entry: serde_json::Value = serde_json::from_str(handled).unwrap();
+        .filter(|l| l.contains("\"request completed\""))
+        .collect();
+    assert_eq!(requests.len(), 1, "one line per request: {log:#?}");
+    let entry: serde_json::Value = serde_json::from_str(requests[0]).unwrap();
     for field in ["method", "uri", "status", "latency_us", "req_id", "tenant"] {
         assert!(!entry[field].is_null(), "{field} missing from {entry}");
     }
     assert_eq!(entry["tenant"], "acme");
+    assert_eq!(entry["status"], 201);
+    assert!(
+        log.iter().any(|l| l.contains("\"msg\":\"stopped\"")),
+        "the last line is written before the process exits: {log:#?}"
+    );
     assert!(
         log.iter().all(|l| !l.contains("secret-key")),
         "a key was logged"

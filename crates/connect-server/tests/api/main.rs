@@ -8,6 +8,7 @@ mod common;
 mod auth;
 mod idempotency;
 mod lifecycle;
+mod limits;
 mod links;
 mod pagination;
 mod tools;

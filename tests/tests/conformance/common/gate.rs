@@ -140,12 +140,12 @@ pub fn start_server(gate: Arc<Gate>) -> dropshot::HttpServer<connect_server::Ser
         gate,
     });
     connect_server::start_with_store(
-        connect_server::Config {
-            bind: "127.0.0.1:0".parse().expect("a socket address"),
-            keys: super::api_keys(),
+        connect_server::Config::new(
+            "127.0.0.1:0".parse().expect("a socket address"),
+            super::api_keys(),
             clock,
-            log: connect_server::logging::discard(),
-        },
+            connect_server::logging::discard(),
+        ),
         store,
     )
     .expect("the gated server starts")

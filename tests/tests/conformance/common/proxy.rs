@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use futures::StreamExt;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client as HyperClient;
@@ -92,6 +94,13 @@ impl Drop for Proxy {
     }
 }
 
+/// The body the proxy sends upstream.
+type Upstream = BoxBody<Bytes, Infallible>;
+
+/// A request header for the proxy itself (never forwarded): send the first half of the body,
+/// then wait this many milliseconds before the rest, as a slow client would.
+pub const STALL_BODY: &str = "x-proxy-stall-body-ms";
+
 /// Headers that describe one hop, not the message; the proxy sets its own.
 const HOP_BY_HOP: [&str; 5] = [
     "connection",
@@ -106,7 +115,7 @@ impl Proxy {
     pub async fn start(upstream: SocketAddr, recorder: Arc<Recorder>) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let client: HyperClient<HttpConnector, Full<Bytes>> =
+        let client: HyperClient<HttpConnector, Upstream> =
             HyperClient::builder(TokioExecutor::new()).build_http();
         let tasks = tokio::spawn(async move {
             // Connections live in this set, so aborting the accept loop closes them too.
@@ -136,7 +145,7 @@ impl Proxy {
 async fn forward(
     request: hyper::Request<Incoming>,
     upstream: SocketAddr,
-    client: HyperClient<HttpConnector, Full<Bytes>>,
+    client: HyperClient<HttpConnector, Upstream>,
     recorder: Arc<Recorder>,
 ) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
     let (parts, body) = request.into_parts();
@@ -156,12 +165,35 @@ async fn forward(
         .method(parts.method.clone())
         .uri(format!("http://{upstream}{path_and_query}"));
     for (name, value) in &parts.headers {
-        if !HOP_BY_HOP.contains(&name.as_str()) {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name != STALL_BODY {
             upstream_request = upstream_request.header(name, value);
         }
     }
+    let stall = parts
+        .headers
+        .get(STALL_BODY)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let body: Upstream = match stall {
+        None => Full::new(request_body.clone()).boxed(),
+        Some(millis) => {
+            // Declared whole, sent in two halves with a pause between them.
+            upstream_request = upstream_request.header("content-length", request_body.len());
+            let (first, rest) = request_body.split_at(request_body.len() / 2);
+            let (first, rest) = (Bytes::copy_from_slice(first), Bytes::copy_from_slice(rest));
+            let later = async move {
+                tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+                Ok::<_, Infallible>(hyper::body::Frame::data(rest))
+            };
+            let halves = futures::stream::once(async move {
+                Ok::<_, Infallible>(hyper::body::Frame::data(first))
+            })
+            .chain(futures::stream::once(later));
+            BodyExt::boxed(StreamBody::new(halves))
+        }
+    };
     let upstream_request = upstream_request
-        .body(Full::new(request_body.clone()))
+        .body(body)
         .expect("a request rebuilt from a valid one is valid");
     let response = match client.request(upstream_request).await {
         Ok(response) => response,

@@ -26,10 +26,12 @@ pub const ERROR_CODES: &[(u16, &[&str])] = &[
     (400, &["validation_error", "malformed_request"]),
     (401, &["unauthorized"]),
     (404, &["not_found"]),
+    (408, &["request_timeout"]),
     (
         409,
         &[
             "conflict",
+            "quota_exceeded",
             "idempotency_key_locked",
             "idempotency_key_mismatch",
         ],
