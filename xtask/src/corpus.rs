@@ -293,7 +293,10 @@ fn totals(results: &[Outcome], elapsed: Duration) -> Vec<String> {
         .iter()
         .filter(|r| r.openapi.starts_with("3.0"))
         .collect();
-    let v30_passed = v30.iter().filter(|r| r.outcome == "compiles+proof").count();
+    let v31: Vec<&Outcome> = results
+        .iter()
+        .filter(|r| r.openapi.starts_with("3.1"))
+        .collect();
     let ops: usize = results.iter().map(|r| r.operations).sum();
     let ops_passed: usize = results
         .iter()
@@ -312,11 +315,18 @@ fn totals(results: &[Outcome], elapsed: Duration) -> Vec<String> {
         count("panic"),
         count("timeout"),
     )];
-    if !v30.is_empty() {
+    for (version, documents) in [("3.0", &v30), ("3.1", &v31)] {
+        if documents.is_empty() {
+            continue;
+        }
+        let passed = documents
+            .iter()
+            .filter(|r| r.outcome == "compiles+proof")
+            .count();
         out.push(format!(
-            "OpenAPI 3.0: {v30_passed} of {} documents compile and pass the proof ({:.0}%)",
-            v30.len(),
-            100.0 * v30_passed as f64 / v30.len() as f64
+            "OpenAPI {version}: {passed} of {} documents compile and pass the proof ({:.0}%)",
+            documents.len(),
+            100.0 * passed as f64 / documents.len() as f64
         ));
     }
     out.push(format!(
@@ -345,7 +355,8 @@ pub fn one(root: &Path, args: &OneArgs) -> anyhow::Result<ExitCode> {
     if let Ok(text) = std::fs::read_to_string(&args.doc)
         && let Ok(spec) = codegen::load_str(&args.doc, &text)
     {
-        result.openapi = spec.raw["openapi"].as_str().unwrap_or_default().to_string();
+        // The version the document was written in (an OpenAPI 3.1 one is read as 3.0.3).
+        result.openapi = spec.source_version().unwrap_or_default().to_string();
         result.operations = count_operations(&spec.raw);
     } else if let Ok(text) = std::fs::read_to_string(&args.doc) {
         // Refused documents still count their operations, read loosely.

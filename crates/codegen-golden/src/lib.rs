@@ -59,6 +59,19 @@ pub mod objects_api;
 #[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
 pub mod objects_client;
 
+#[path = "../../codegen/tests/output/openapi31.types.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod openapi31_types;
+#[path = "../../codegen/tests/output/openapi31.api.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod openapi31_api;
+#[path = "../../codegen/tests/output/openapi31.client.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod openapi31_client;
+
 #[path = "../../codegen/tests/output/parameters.types.rs"]
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]

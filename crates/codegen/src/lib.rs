@@ -23,6 +23,7 @@ mod media;
 mod model;
 pub mod naming;
 mod normalize;
+mod openapi31;
 mod pointer;
 pub mod roundtrip;
 mod source;

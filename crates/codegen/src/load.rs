@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use serde_path_to_error::Segment;
 
+use crate::openapi31;
 use crate::pointer::Pointer;
 use crate::source::{self, Document, Format, Position, ReadError};
 
@@ -22,9 +23,16 @@ pub struct Spec {
     pub text: String,
     /// Where each node of `raw` was written in `text`.
     document: Document,
+    /// What reading it found suspect (an OpenAPI 3.1 keyword dropped), each at its node.
+    pub notes: Vec<(Pointer, String)>,
 }
 
 impl Spec {
+    /// The `openapi` version the document was written in (`raw` is 3.0.3 for a 3.1 document).
+    pub fn source_version(&self) -> Option<&str> {
+        self.document.value.get("openapi").and_then(Value::as_str)
+    }
+
     /// JSON or YAML, as the document was written.
     pub fn format(&self) -> Format {
         self.document.format
@@ -217,14 +225,21 @@ pub fn load_str(path: &Path, text: &str) -> Result<Spec, SpecError> {
             "the document must be a mapping",
         ));
     }
-    check_version(&reading, raw)?;
-    let doc = openapi(&reading, raw)?;
+    let mut raw = raw.clone();
+    let notes = match check_version(&reading, &raw)? {
+        Version::V30 => Vec::new(),
+        Version::V31 => openapi31::down(&mut raw).map_err(|refusal| {
+            SpecError::unsupported(&reading, &refusal.pointer, refusal.message, refusal.hint)
+        })?,
+    };
+    let doc = openapi(&reading, &raw)?;
     Ok(Spec {
         path: path.to_path_buf(),
         doc,
-        raw: document.value.clone(),
+        raw,
         text: text.to_string(),
         document,
+        notes,
     })
 }
 
@@ -328,7 +343,13 @@ fn first_error<T: DeserializeOwned>(node: &Value, at: &Pointer) -> Option<(Point
         .find_map(|(key, value)| shape::<T>(value, &at.join(key)).err())
 }
 
-fn check_version(reading: &Reading<'_>, raw: &Value) -> Result<(), SpecError> {
+/// The OpenAPI versions read: 3.0, and 3.1 as the 3.0 it can be written as.
+enum Version {
+    V30,
+    V31,
+}
+
+fn check_version(reading: &Reading<'_>, raw: &Value) -> Result<Version, SpecError> {
     if let Some(version) = raw.get("swagger") {
         let shown = version
             .as_str()
@@ -343,13 +364,13 @@ fn check_version(reading: &Reading<'_>, raw: &Value) -> Result<(), SpecError> {
     }
     let pointer = Pointer::root().join("openapi");
     match raw.get("openapi") {
-        Some(Value::String(version)) if version.starts_with("3.0.") => Ok(()),
+        Some(Value::String(version)) if version.starts_with("3.0.") => Ok(Version::V30),
+        Some(Value::String(version)) if version.starts_with("3.1.") => Ok(Version::V31),
         Some(Value::String(version)) => Err(SpecError::unsupported(
             reading,
             &pointer,
             format!("OpenAPI {version} is not supported"),
-            "progenitor reads OpenAPI 3.0.x only: write `openapi: 3.0.3` and use 3.0 constructs \
-             (`nullable: true` rather than type arrays)",
+            "write `openapi: 3.0.3` (or 3.1.x) and the constructs of that version",
         )),
         Some(other) => Err(SpecError::invalid(
             reading,

@@ -93,7 +93,11 @@ impl<'s> Normalized<'s> {
             renames: BTreeMap::new(),
             operations: Vec::new(),
             taken: BTreeSet::new(),
-            warnings: Vec::new(),
+            warnings: spec
+                .notes
+                .iter()
+                .map(|(pointer, message)| SpecError::invalid(spec, pointer, message.clone()))
+                .collect(),
             moves: Vec::new(),
         };
         this.check_paths()?;

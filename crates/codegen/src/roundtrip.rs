@@ -814,7 +814,11 @@ fn normalize_with(document: &Value, schema: &Value, stack: &mut Vec<String>, kin
         }
         return inner;
     }
-    // typify makes one struct of an `allOf` of objects; read both sides so.
+    // typify makes one struct of an `allOf` of objects, and one array of an `allOf` of arrays;
+    // read both sides so.
+    if let Some(merged) = merge_all_of_arrays(document, map) {
+        return normalize_with(document, &Value::Object(merged), stack, kind);
+    }
     if let Some(merged) = merge_all_of(document, map) {
         return normalize_with(document, &Value::Object(merged), stack, kind);
     }
@@ -1142,7 +1146,7 @@ fn distribute(document: &Value, map: &mut Map<String, Value>) {
 }
 
 /// Takes the tag out of a tagged union's branches (and its properties beside the `oneOf`): a
-/// property every branch pins to one string, which typify moves into each variant.
+/// property every branch requires and pins to one string, which typify moves into each variant.
 fn untag(document: &Value, map: &mut Map<String, Value>) {
     let Some(Value::Array(branches)) = map.get("oneOf").cloned() else {
         return;
@@ -1156,14 +1160,20 @@ fn untag(document: &Value, map: &mut Map<String, Value>) {
     }
     // The tag: a property every branch pins to one string (the discriminator's property, when
     // the branches say its values; typify makes a tagged enum of those).
+    // (Required in every branch: typify tags an enum only by a property each variant has.)
     let pinned = |branch: &Map<String, Value>, name: &str| {
-        branch
-            .get("properties")
-            .and_then(|p| p.get(name))
-            .map(|p| resolve_local(document, p))
-            .and_then(|p| p.get("enum"))
+        let required = branch
+            .get("required")
             .and_then(Value::as_array)
-            .is_some_and(|values| values.len() == 1 && values[0].is_string())
+            .is_some_and(|list| list.iter().any(|r| r == name));
+        required
+            && branch
+                .get("properties")
+                .and_then(|p| p.get(name))
+                .map(|p| resolve_local(document, p))
+                .and_then(|p| p.get("enum"))
+                .and_then(Value::as_array)
+                .is_some_and(|values| values.len() == 1 && values[0].is_string())
     };
     let Some(first) = resolved[0].get("properties").and_then(Value::as_object) else {
         return;
@@ -1269,9 +1279,14 @@ fn merge_all_of(document: &Value, map: &Map<String, Value>) -> Option<Map<String
             .flatten()
         {
             if closed.iter().all(|allowed| allowed.contains(&name)) {
-                properties
-                    .entry(name.clone())
-                    .or_insert_with(|| property.clone());
+                // A property several parts describe is all of their descriptions, as typify
+                // merges them.
+                match properties.get_mut(name) {
+                    Some(existing) => *existing = combine(existing, property),
+                    None => {
+                        properties.insert(name.clone(), property.clone());
+                    }
+                }
             }
         }
         for name in part
@@ -1293,6 +1308,77 @@ fn merge_all_of(document: &Value, map: &Map<String, Value>) -> Option<Map<String
     }
     if !required.is_empty() {
         merged.insert("required".into(), Value::Array(required));
+    }
+    Some(merged)
+}
+
+/// Two descriptions of one value as one: either, when the other says nothing or the same;
+/// their keywords together, when they share none and neither composes; an `allOf` otherwise.
+fn combine(a: &Value, b: &Value) -> Value {
+    let empty = |v: &Value| v.as_object().is_some_and(Map::is_empty);
+    if a == b || empty(b) {
+        return a.clone();
+    }
+    if empty(a) {
+        return b.clone();
+    }
+    let composes = |m: &Map<String, Value>| {
+        [
+            "allOf",
+            "anyOf",
+            "oneOf",
+            "not",
+            "$ref",
+            "properties",
+            "items",
+        ]
+        .iter()
+        .any(|k| m.contains_key(*k))
+    };
+    if let (Some(x), Some(y)) = (a.as_object(), b.as_object())
+        && !composes(x)
+        && !composes(y)
+        && x.iter().all(|(k, v)| y.get(k).is_none_or(|w| w == v))
+    {
+        let mut both = x.clone();
+        both.extend(y.iter().map(|(k, v)| (k.clone(), v.clone())));
+        return Value::Object(both);
+    }
+    serde_json::json!({ "allOf": [a, b] })
+}
+
+/// An `allOf` whose parts are all arrays as one array of the `allOf` of their items (the other
+/// keywords of the parts kept, the first part's where they differ). `None` for anything else.
+fn merge_all_of_arrays(document: &Value, map: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let parts = map.get("allOf")?.as_array()?;
+    if parts.len() < 2 {
+        return None;
+    }
+    let mut merged = map.clone();
+    merged.remove("allOf");
+    let mut items = Vec::new();
+    for part in parts {
+        let part = resolve_local(document, part).as_object()?;
+        if part.get("type").and_then(Value::as_str) != Some("array") {
+            return None;
+        }
+        for (key, value) in part {
+            match key.as_str() {
+                "items" => items.push(value.clone()),
+                _ => {
+                    merged.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+            }
+        }
+    }
+    match items.len() {
+        0 => {}
+        1 => {
+            merged.insert("items".into(), items.remove(0));
+        }
+        _ => {
+            merged.insert("items".into(), serde_json::json!({ "allOf": items }));
+        }
     }
     Some(merged)
 }

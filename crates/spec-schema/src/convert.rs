@@ -4,7 +4,7 @@
 //! `nullable` becomes a `"null"` alternative, references move from `#/components/schemas/X` to
 //! `#/definitions/X`, and annotation-only keywords (`example`, `xml`, `x-*` ...) go.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 /// OpenAPI-only keywords with no effect on validation.
 const DROPPED: [&str; 6] = [
@@ -84,6 +84,20 @@ fn convert_object(object: &Map<String, Value>) -> Map<String, Value> {
             && !values.contains(&Value::Null)
         {
             values.push(Value::Null);
+        }
+        // Without a `type` to widen (`allOf: [ref], nullable: true`, as dropshot writes a
+        // nullable reference), null is an alternative to the whole.
+        if !out.contains_key("type")
+            && ["allOf", "anyOf", "oneOf", "$ref"]
+                .iter()
+                .any(|k| out.contains_key(*k))
+        {
+            let mut wrapped = Map::new();
+            wrapped.insert(
+                "anyOf".into(),
+                Value::Array(vec![json!({"type": "null"}), Value::Object(out)]),
+            );
+            return wrapped;
         }
     }
     out

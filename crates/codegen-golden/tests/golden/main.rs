@@ -4,6 +4,7 @@
 mod common;
 mod errors;
 mod media;
+mod openapi31;
 mod parameters;
 mod proofs;
 mod schemas;

@@ -28,6 +28,14 @@ fn objects() {
 }
 
 #[test]
+fn openapi31() {
+    prove(
+        "openapi31",
+        openapi31_api::openapi31_api_mod::stub_api_description(),
+    );
+}
+
+#[test]
 fn parameters() {
     prove(
         "parameters",

@@ -6,11 +6,12 @@ use codegen::{Output, Settings, Spec, SpecError};
 
 /// The specs under `tests/corpus/`, each covering one topic. `crates/codegen-golden` compiles
 /// their golden outputs and runs their round-trip proofs.
-pub const CORPUS: [&str; 7] = [
+pub const CORPUS: [&str; 8] = [
     "errors",
     "inline",
     "media",
     "objects",
+    "openapi31",
     "parameters",
     "responses",
     "schemas",

@@ -36,6 +36,11 @@ fn objects() {
 }
 
 #[test]
+fn openapi31() {
+    assert_golden("openapi31");
+}
+
+#[test]
 fn parameters() {
     assert_golden("parameters");
 }

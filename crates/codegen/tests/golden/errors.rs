@@ -48,15 +48,31 @@ const CASES: &[Case] = &[
         guidance: "key must be a string",
     },
     Case {
-        name: "openapi_3_1",
+        name: "openapi_3_2",
         yaml: r"
-openapi: 3.1.0
+openapi: 3.2.0
 info: {title: T, version: '1'}
 paths: {}
 ",
         kind: Kind::Unsupported,
         pointer: "#/openapi",
         guidance: "write `openapi: 3.0.3`",
+    },
+    Case {
+        name: "openapi_3_1_tuple",
+        yaml: r"
+openapi: 3.1.0
+info: {title: T, version: '1'}
+components:
+  schemas:
+    Pair:
+      type: array
+      prefixItems:
+        - type: string
+",
+        kind: Kind::Unsupported,
+        pointer: "#/components/schemas/Pair/prefixItems",
+        guidance: "one `items` schema",
     },
     Case {
         name: "openapi_version_missing",
