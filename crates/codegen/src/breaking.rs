@@ -268,6 +268,9 @@ impl Diff<'_> {
             return;
         }
         let (a, b) = (resolve_local(self.old, a), resolve_local(self.new, b));
+        if self.union(a, b, pointer, direction, depth) {
+            return;
+        }
         let ty = |s: &Value| s.get("type").and_then(Value::as_str).map(str::to_string);
         if ty(a) != ty(b) {
             self.push(
@@ -453,6 +456,141 @@ impl Diff<'_> {
                 self.schema(x, y, &format!("{pointer}/{keyword}"), direction, depth + 1);
             }
         }
+    }
+}
+
+impl Diff<'_> {
+    /// `oneOf`/`anyOf` on either side, compared shape by shape; false when neither side is one.
+    ///
+    /// A shape is paired with the old shape (or the whole old schema) its discriminator value
+    /// names, or by position. A request may gain shapes and may not lose one, and each shape
+    /// must accept what its old counterpart accepted; a response may lose shapes and may not
+    /// gain one, and each shape must say only what its old counterpart said. An object split
+    /// into shapes is compared with each shape, its discriminator narrowed to that shape's.
+    fn union(
+        &mut self,
+        a: &Value,
+        b: &Value,
+        pointer: &str,
+        direction: Direction,
+        depth: usize,
+    ) -> bool {
+        let shapes = |s: &Value| {
+            s.get("oneOf")
+                .or_else(|| s.get("anyOf"))
+                .and_then(Value::as_array)
+                .cloned()
+        };
+        let request = direction == Direction::Request;
+        let keyword = if b.get("anyOf").is_some() {
+            "anyOf"
+        } else {
+            "oneOf"
+        };
+        match (shapes(a), shapes(b)) {
+            (None, None) => false,
+            (Some(old), Some(new)) => {
+                let tag = tag_of(b).or_else(|| tag_of(a));
+                for (index, y) in new.iter().enumerate() {
+                    let at = format!("{pointer}/{keyword}/{index}");
+                    let value = tag.as_deref().and_then(|t| pinned(self.new, y, t));
+                    let x = match (&tag, &value) {
+                        (Some(t), Some(v)) => old
+                            .iter()
+                            .find(|x| pinned(self.old, x, t).as_ref() == Some(v)),
+                        _ => old.get(index),
+                    };
+                    match x {
+                        Some(x) => self.schema(x, y, &at, direction, depth + 1),
+                        None if !request => self.push(
+                            &at,
+                            "a new shape may be returned; generated clients reject it".into(),
+                        ),
+                        None => {}
+                    }
+                }
+                if request {
+                    for (index, x) in old.iter().enumerate() {
+                        let value = tag.as_deref().and_then(|t| pinned(self.old, x, t));
+                        let kept = match (&tag, &value) {
+                            (Some(t), Some(v)) => new
+                                .iter()
+                                .any(|y| pinned(self.new, y, t).as_ref() == Some(v)),
+                            _ => index < new.len(),
+                        };
+                        if !kept {
+                            self.push(
+                                &format!("{pointer}/{keyword}"),
+                                format!("a shape is no longer accepted (was {keyword}/{index})"),
+                            );
+                        }
+                    }
+                }
+                true
+            }
+            (None, Some(new)) => {
+                let tag = tag_of(b);
+                for (index, y) in new.iter().enumerate() {
+                    let mut x = a.clone();
+                    // The old schema's discriminator, as this shape pins it.
+                    if let Some(t) = &tag
+                        && let Some(value) = pinned(self.new, y, t)
+                        && let Some(properties) =
+                            x.get_mut("properties").and_then(Value::as_object_mut)
+                        && properties.contains_key(t)
+                    {
+                        let old = resolve_local(self.old, &properties[t]).clone();
+                        let mut narrowed = serde_json::json!({ "enum": [value] });
+                        if let Some(ty) = old.get("type") {
+                            narrowed["type"] = ty.clone();
+                        }
+                        properties.insert(t.clone(), narrowed);
+                    }
+                    self.schema(
+                        &x,
+                        y,
+                        &format!("{pointer}/{keyword}/{index}"),
+                        direction,
+                        depth + 1,
+                    );
+                }
+                true
+            }
+            (Some(old), None) => {
+                if request {
+                    for (index, x) in old.iter().enumerate() {
+                        self.schema(
+                            x,
+                            b,
+                            &format!("{pointer}/{keyword}/{index}"),
+                            direction,
+                            depth + 1,
+                        );
+                    }
+                } else {
+                    self.push(pointer, "shapes were merged into one".into());
+                }
+                true
+            }
+        }
+    }
+}
+
+/// The discriminator property of a union, if it names one.
+fn tag_of(schema: &Value) -> Option<String> {
+    schema
+        .pointer("/discriminator/propertyName")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The one value a shape pins its property `tag` to (`enum` of one value).
+fn pinned(document: &Value, shape: &Value, tag: &str) -> Option<Value> {
+    let shape = resolve_local(document, shape);
+    let property = resolve_local(document, shape.get("properties")?.get(tag)?);
+    match property.get("enum")?.as_array()?.as_slice() {
+        [one] => Some(one.clone()),
+        _ => None,
     }
 }
 
@@ -718,5 +856,63 @@ mod tests {
             // The other way round is compatible.
             assert!(breaking_changes(&base(), &old).is_empty());
         }
+    }
+    #[test]
+    fn an_object_split_into_shapes_is_compared_shape_by_shape() {
+        let shape = |kind: &str, required: &str| {
+            json!({"type": "object", "required": ["name", required], "properties": {
+                "name": {"type": "string", "maxLength": 10},
+                "kind": {"type": "string", "enum": [kind]},
+                "note": {"type": "string"}, "id": {"type": "string"}}})
+        };
+        let union = |shapes: Vec<Value>| {
+            let mapping: serde_json::Map<String, Value> = shapes
+                .iter()
+                .map(|s| {
+                    (
+                        s["properties"]["kind"]["enum"][0]
+                            .as_str()
+                            .unwrap()
+                            .to_string(),
+                        json!(""),
+                    )
+                })
+                .collect();
+            json!({"oneOf": shapes, "discriminator": {"propertyName": "kind", "mapping": mapping}})
+        };
+        // Requests: each shape requires what only it needs; responses: each says less.
+        let mut new = base();
+        new["components"]["schemas"]["Req"] = union(vec![shape("A", "note"), shape("B", "name")]);
+        new["components"]["schemas"]["Thing"] = union(vec![shape("A", "id"), shape("B", "id")]);
+        assert_eq!(messages(&new), ["new required property `note`"]);
+        // A response that may return a new shape breaks clients; a request that loses one
+        // breaks callers.
+        let mut more = new.clone();
+        more["components"]["schemas"]["Thing"]["oneOf"]
+            .as_array_mut()
+            .unwrap()
+            .push(shape("C", "id"));
+        more["components"]["schemas"]["Thing"]["oneOf"][2]["properties"]["kind"]["enum"] =
+            json!(["C"]);
+        let fewer_request = {
+            let mut fewer = more.clone();
+            fewer["components"]["schemas"]["Req"]["oneOf"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+            fewer
+        };
+        let changes = breaking_changes(&new, &fewer_request);
+        let said: Vec<&str> = changes.iter().map(|c| c.message.as_str()).collect();
+        assert!(
+            said.iter()
+                .any(|m| m.starts_with("a new shape may be returned")),
+            "{said:?}"
+        );
+        assert!(
+            said.iter()
+                .any(|m| m.starts_with("a shape is no longer accepted")),
+            "{said:?}"
+        );
     }
 }

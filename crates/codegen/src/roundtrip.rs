@@ -1151,6 +1151,19 @@ fn untag(document: &Value, map: &mut Map<String, Value>) {
     let Some(Value::Array(branches)) = map.get("oneOf").cloned() else {
         return;
     };
+    // typify tags only inline object branches (a `$ref` branch keeps its named struct, and the
+    // enum is untagged), with no open or bounded property maps.
+    let inline_objects = branches.iter().all(|branch| {
+        branch.get("$ref").is_none()
+            && branch
+                .get("additionalProperties")
+                .is_none_or(|a| a == &Value::Bool(false))
+            && branch.get("maxProperties").is_none()
+            && branch.get("minProperties").is_none()
+    });
+    if !inline_objects {
+        return;
+    }
     let resolved: Vec<Map<String, Value>> = branches
         .iter()
         .filter_map(|b| resolve_local(document, b).as_object().cloned())

@@ -42,6 +42,16 @@
             r#"{"type":"integer","format":"int64","minimum":0,"default":0}"#
         )]
         pub offset: i64,
+        /// Where to continue: the `pagination.nextCursor` of an earlier page of this list, as it
+        /// was given (an opaque token). The page starts right after that page's last item, in
+        /// list order, and `offset` then counts from there. Items are ordered by `createdAt`, so
+        /// items created meanwhile come last and never shift a page: a walk by cursors sees every
+        /// item that existed for the whole walk exactly once. A cursor works with any `filter`;
+        /// a cursor this server did not give for this list and this tenant is answered with 400
+        /// `validation_error` (detail `query/cursor`). Cursors stay valid until the server
+        /// restarts.
+        #[param(optional, "cursor", r#"{"type":"string","minLength":1,"maxLength":512}"#)]
+        pub cursor: ::std::option::Option<::std::string::String>,
     }
 }
 ::spec_runtime::param_set! {
@@ -149,6 +159,16 @@ pub struct UpdateUserResponseHeaders {
             r#"{"type":"integer","format":"int64","minimum":0,"default":0}"#
         )]
         pub offset: i64,
+        /// Where to continue: the `pagination.nextCursor` of an earlier page of this list, as it
+        /// was given (an opaque token). The page starts right after that page's last item, in
+        /// list order, and `offset` then counts from there. Items are ordered by `createdAt`, so
+        /// items created meanwhile come last and never shift a page: a walk by cursors sees every
+        /// item that existed for the whole walk exactly once. A cursor works with any `filter`;
+        /// a cursor this server did not give for this list and this tenant is answered with 400
+        /// `validation_error` (detail `query/cursor`). Cursors stay valid until the server
+        /// restarts.
+        #[param(optional, "cursor", r#"{"type":"string","minLength":1,"maxLength":512}"#)]
+        pub cursor: ::std::option::Option<::std::string::String>,
     }
 }
 ::spec_runtime::param_set! {
@@ -494,15 +514,15 @@ pub trait ConnectApi {
     /// Creates a customer in the caller's tenant and answers with it. The server assigns
     /// `customerId`, `humanReadableId` (unique per tenant), `createdAt` and `updatedAt`.
     ///
-    /// Every id in `userIds` and `contactPersonUserId` must be a user of the caller's tenant;
-    /// otherwise the answer is 400 `validation_error` with a detail naming the property (for
-    /// example `/userIds/1`). Every listed user is linked to the new customer with role
-    /// `MEMBER`, and the contact person is linked as a user too (with role `MEMBER` unless
-    /// already listed); the links show on the users at once.
+    /// Every id in `userIds` and `contactPersonUserId` must be a user of the caller's tenant:
+    /// the request is valid, but a user it names that is not there (or is another tenant's)
+    /// is answered with 404 `not_found`, with a detail naming the property (for example
+    /// `/userIds/1`), and nothing is created. Every listed user is linked to the new customer
+    /// with role `MEMBER`, and the contact person is linked as a user too (with role `MEMBER`
+    /// unless already listed); the links show on the users at once.
     ///
-    /// Billing rules, when `billing` is given: `method` `EMAIL_INVOICE` needs `email`,
-    /// `PAPER_INVOICE` needs `address`, and `autoPay: true` needs `defaultPaymentProfileId`;
-    /// each violation is a detail of a 400 `validation_error`.
+    /// `billing`, when given, is one of the shapes of `Billing`: `EMAIL_INVOICE` needs
+    /// `email`, `PAPER_INVOICE` needs `address`.
     ///
     /// `referenceId` is unique per tenant among customers: a duplicate is answered with 409
     /// `conflict`. Supports `X-Idempotency-Key` (409 `idempotency_key_locked` or
@@ -547,9 +567,8 @@ pub trait ConnectApi {
     /// stored one as a whole. `updatedAt` is set to the time of the change. `customerType`,
     /// `referenceId`, linked users and the contact person cannot be changed here.
     ///
-    /// When `billing` is given the billing rules apply: `method` `EMAIL_INVOICE` needs
-    /// `email`, `PAPER_INVOICE` needs `address`, and `autoPay: true` needs
-    /// `defaultPaymentProfileId`; each violation is a detail of a 400 `validation_error`.
+    /// `billing`, when given, is one of the shapes of `Billing`: `EMAIL_INVOICE` needs
+    /// `email`, `PAPER_INVOICE` needs `address`.
     ///
     /// A customer that does not exist, or that belongs to another tenant, is answered with
     /// 404 `not_found`. Supports `X-Idempotency-Key`; the only 409s of this operation are
@@ -576,9 +595,9 @@ pub trait ConnectApi {
     /// Replaces the billing of a customer of the caller's tenant as a whole and answers with
     /// the updated customer.
     ///
-    /// Billing rules: `method` `EMAIL_INVOICE` needs `email`, `PAPER_INVOICE` needs
-    /// `address`, and `autoPay: true` needs `defaultPaymentProfileId`; each violation is a
-    /// detail of a 400 `validation_error` naming the property (for example `/email`).
+    /// The body is one of the shapes of `Billing`: `EMAIL_INVOICE` needs `email`,
+    /// `PAPER_INVOICE` needs `address`; a missing one is a detail of a 400
+    /// `validation_error` naming the property (for example `/email`).
     ///
     /// A customer that does not exist, or that belongs to another tenant, is answered with
     /// 404 `not_found`. Supports `X-Idempotency-Key`; the only 409s of this operation are
@@ -592,7 +611,7 @@ pub trait ConnectApi {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::spec_runtime::Params<UpdateCustomerBillingPath>,
         headers: ::spec_runtime::Params<UpdateCustomerBillingHeaders>,
-        body: ::spec_runtime::JsonBody<::connect_types::UpdateBillingRequest>,
+        body: ::spec_runtime::JsonBody<::connect_types::Billing>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseOk<::connect_types::Customer>,
@@ -607,8 +626,8 @@ pub trait ConnectApi {
     /// `Customer.users` and in the user's `customerIds` and `customers`.
     ///
     /// A customer that does not exist, or that belongs to another tenant, is answered with
-    /// 404 `not_found`. A `userId` that is not a user of the tenant is answered with 400
-    /// `validation_error` with a detail for `/userId`, as for ids in the body of
+    /// 404 `not_found`. A `userId` that is not a user of the tenant is answered with 404
+    /// `not_found` too, with a detail for `/userId`, as for ids in the body of
     /// `createCustomer`. A user that is already linked to the customer is answered with 409
     /// `conflict`. Supports `X-Idempotency-Key` (409 `idempotency_key_locked` or
     /// `idempotency_key_mismatch` as described for the API).

@@ -4,14 +4,15 @@
 //! objects created while a stream runs sort after every object that existed when it started.
 //! A stream reads the first page's `total` and yields exactly the objects at positions below it:
 //! every object that existed when it started, each once, in list order; objects created later
-//! are left for the next stream. As a second guard, an object that does not sort after the one
-//! yielded before it is never yielded, so a page that shifted (two objects with the same
-//! `createdAt`) cannot produce a duplicate.
+//! are left for the next stream. Pages after the first are asked for by the `nextCursor` the
+//! server gives (it continues right after the last item seen, so nothing shifts a page); a
+//! server that gives none is paged by `offset`. As a second guard, an object that does not sort
+//! after the one yielded before it is never yielded, so a page that shifted cannot produce a
+//! duplicate.
 //!
-//! That holds while the set of matches holds still. With a text `filter` or `customerId`, a
-//! change made during the walk (a rename, a link added or removed) can move an older object into
-//! or out of the matches and shift the pages: still no duplicate, but an object that changed
-//! under the stream may be missed.
+//! With a text `filter` or `customerId`, a change made during the walk (a rename, a link added
+//! or removed) can move an older object into or out of the matches: still no duplicate, and
+//! with cursors no other object is missed, but the object that changed may be.
 //!
 //! Each page is fetched through the stream's [`RetryPolicy`] (reads carry no idempotency key).
 //! The first error ends the stream, after being yielded.
@@ -116,8 +117,11 @@ impl<'a> AllUsers<'a> {
             page_size,
             policy,
         } = self;
-        let fetch = move |offset: i64, limit: u32| {
+        let fetch = move |offset: i64, limit: u32, cursor: Option<String>| {
             let mut request = client.list_users().offset(offset).limit(u64::from(limit));
+            if let Some(cursor) = cursor {
+                request = request.cursor(cursor);
+            }
             if let Some(filter) = &filter {
                 request = request.filter(filter.as_str());
             }
@@ -181,11 +185,14 @@ impl<'a> AllCustomers<'a> {
             page_size,
             policy,
         } = self;
-        let fetch = move |offset: i64, limit: u32| {
+        let fetch = move |offset: i64, limit: u32, cursor: Option<String>| {
             let mut request = client
                 .list_customers()
                 .offset(offset)
                 .limit(u64::from(limit));
+            if let Some(cursor) = cursor {
+                request = request.cursor(cursor);
+            }
             if let Some(filter) = &filter {
                 request = request.filter(filter.as_str());
             }
@@ -211,15 +218,19 @@ struct Walk<F> {
     fetch: F,
     page_size: u32,
     policy: RetryPolicy,
-    /// The `offset` of the next page.
+    /// The `offset` of the next page (when the server gives no cursors).
     offset: i64,
+    /// The `nextCursor` of the last page, for the next one.
+    cursor: Option<String>,
+    /// Whether the last page said it was the last (a cursor-giving server gives no cursor then).
+    done: bool,
     /// The first page's `total`: how many items existed when the stream started.
     total: Option<i64>,
     /// The key of the last item yielded.
     last: Option<SortKey>,
 }
 
-/// Pages through a list with `fetch(offset, limit)`.
+/// Pages through a list with `fetch(offset, limit, cursor)`.
 fn walk<'a, T, F, Fut>(
     fetch: F,
     page_size: u32,
@@ -228,7 +239,7 @@ fn walk<'a, T, F, Fut>(
 ) -> BoxStream<'a, Result<T, ApiError>>
 where
     T: Send + 'a,
-    F: Fn(i64, u32) -> Fut + Send + Sync + 'a,
+    F: Fn(i64, u32, Option<String>) -> Fut + Send + Sync + 'a,
     Fut: Future<Output = Result<(Vec<T>, types::Pagination), RawError>> + Send + 'a,
 {
     let start = Walk {
@@ -236,23 +247,43 @@ where
         page_size,
         policy,
         offset: 0,
+        cursor: None,
+        done: false,
         total: None,
         last: None,
     };
     let pages = stream::try_unfold(start, move |mut walk| async move {
         loop {
-            if walk.total.is_some_and(|total| walk.offset >= total) {
+            if walk.done || walk.total.is_some_and(|total| walk.offset >= total) {
                 return Ok(None);
             }
-            let (items, pagination) =
-                retry::run(&walk.policy, || (walk.fetch)(walk.offset, walk.page_size)).await?;
+            // With a cursor the page starts after it (`offset` 0 from there).
+            let offset = if walk.cursor.is_some() {
+                0
+            } else {
+                walk.offset
+            };
+            let (items, pagination) = retry::run(&walk.policy, || {
+                (walk.fetch)(offset, walk.page_size, walk.cursor.clone())
+            })
+            .await?;
             let total = *walk.total.get_or_insert(pagination.total);
             if items.is_empty() {
                 // Fewer items than `total` promised: nothing more to read.
                 return Ok(None);
             }
-            let offset = walk.offset;
-            walk.offset += i64::try_from(items.len()).unwrap_or(i64::MAX);
+            // Where this page sits in the whole list: what the server says for a cursor page.
+            let offset = if walk.cursor.is_some() {
+                pagination.offset
+            } else {
+                walk.offset
+            };
+            walk.offset = offset + i64::try_from(items.len()).unwrap_or(i64::MAX);
+            match pagination.next_cursor {
+                Some(next) => walk.cursor = Some(next),
+                // The last page of a server that gives cursors; or one that gives none at all.
+                None => walk.done = walk.cursor.is_some(),
+            }
             let fresh = window(items, offset, total, &mut walk.last, key);
             if !fresh.is_empty() {
                 return Ok(Some((fresh, walk)));

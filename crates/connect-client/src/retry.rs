@@ -258,10 +258,10 @@ impl Retrying<'_> {
         body: B,
     ) -> Retried<types::Customer>
     where
-        B: TryInto<types::UpdateBillingRequest>,
+        B: TryInto<types::Billing>,
         B::Error: std::fmt::Display,
     {
-        let body = convert(body, "UpdateBillingRequest")?;
+        let body = convert(body, "Billing")?;
         let client = self.client;
         let customer_id = customer_id.to_string();
         self.write(|key| {

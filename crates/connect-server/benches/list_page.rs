@@ -2,8 +2,8 @@
 //!
 //! `cargo bench -p connect-server --bench list_page` (optionally `-- 100000` for other sizes).
 //! Prints the median latency of a 100-user page at the start, middle and end of the list, for
-//! each tenant size, through the store and through HTTP, with the ratio of the largest size to
-//! the smallest. A naive baseline (copy and sort the whole collection per request, what the
+//! each tenant size, through the store and through HTTP, and of the last page taken by cursor,
+//! with the ratio of the largest size to the smallest. A naive baseline (copy and sort the whole collection per request, what the
 //! ordered index avoids) runs beside it on the same data, so figures are read as ratios on this
 //! machine rather than as absolute times.
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use connect_server::auth::{ApiKeys, Tenant};
 use connect_server::clock::SystemClock;
-use connect_server::store::{InMemoryStore, PageRequest, Store, UserFilter};
+use connect_server::store::{InMemoryStore, Listing, PageRequest, Quotas, Store, UserFilter};
 use connect_types as types;
 
 const PAGE: u64 = 100;
@@ -44,6 +44,8 @@ struct Row {
     naive: Duration,
     /// A `filter` page: a scan of the whole tenant (there is no text index).
     filtered: Duration,
+    /// The last page, by cursor: through the store and through HTTP.
+    cursor: [Duration; 2],
 }
 
 #[tokio::main]
@@ -63,16 +65,22 @@ async fn main() {
     }
     println!("\nmedian latency of a {PAGE}-user page (start / middle / end of the list)");
     println!(
-        "{:>10}  {:>32}  {:>32}  {:>14}  {:>14}",
-        "users", "store", "HTTP (loopback)", "naive baseline", "filter scan"
+        "{:>10}  {:>32}  {:>32}  {:>24}  {:>14}  {:>14}",
+        "users",
+        "store",
+        "HTTP (loopback)",
+        "cursor: store / HTTP",
+        "naive baseline",
+        "filter scan"
     );
     for row in &rows {
         let fmt = |d: &[Duration; 3]| format!("{:?} / {:?} / {:?}", d[0], d[1], d[2]);
         println!(
-            "{:>10}  {:>32}  {:>32}  {:>14?}  {:>14?}",
+            "{:>10}  {:>32}  {:>32}  {:>24}  {:>14?}  {:>14?}",
             row.size,
             fmt(&row.store),
             fmt(&row.http),
+            format!("{:?} / {:?}", row.cursor[0], row.cursor[1]),
             row.naive,
             row.filtered
         );
@@ -80,12 +88,14 @@ async fn main() {
     if let (Some(small), Some(large)) = (rows.first(), rows.last()) {
         let ratio = |a: Duration, b: Duration| b.as_secs_f64() / a.as_secs_f64();
         println!(
-            "\n{} vs {} users: store page x{:.2} (end of list x{:.2}), HTTP page x{:.2}, naive baseline x{:.1}",
+            "\n{} vs {} users: store page x{:.2} (end of list x{:.2}), HTTP page x{:.2}, cursor page x{:.2} (HTTP x{:.2}), naive baseline x{:.1}",
             large.size,
             small.size,
             ratio(small.store[0], large.store[0]),
             ratio(small.store[2], large.store[2]),
             ratio(small.http[0], large.http[0]),
+            ratio(small.cursor[0], large.cursor[0]),
+            ratio(small.cursor[1], large.cursor[1]),
             ratio(small.naive, large.naive),
         );
         println!(
@@ -97,7 +107,13 @@ async fn main() {
 }
 
 async fn measure(size: usize) -> Row {
-    let store = Arc::new(InMemoryStore::new(Arc::new(SystemClock)));
+    let store = Arc::new(InMemoryStore::with_quotas(
+        Arc::new(SystemClock),
+        Quotas {
+            users: size,
+            customers: 0,
+        },
+    ));
     let tenant = Tenant("bench".into());
     let started = Instant::now();
     for i in 0..size {
@@ -119,6 +135,7 @@ async fn measure(size: usize) -> Row {
         let page = PageRequest {
             limit: PAGE,
             offset: *offset,
+            after: None,
         };
         store_times[slot] = time(iterations, || {
             let store = store.clone();
@@ -149,11 +166,48 @@ async fn measure(size: usize) -> Row {
                         PageRequest {
                             limit: PAGE,
                             offset: 0,
+                            after: None,
                         },
                     )
                     .await
                     .unwrap(),
             );
+        }
+    })
+    .await;
+
+    // The last page by cursor: after the item before it.
+    let before_last = store
+        .list_users(
+            &tenant,
+            &UserFilter::default(),
+            PageRequest {
+                limit: 1,
+                offset: (size as u64).saturating_sub(PAGE + 1),
+                after: None,
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .remove(0);
+    let position = (before_last.created_at, before_last.user_id);
+    let by_cursor = time(iterations, || {
+        let (store, tenant) = (store.clone(), tenant.clone());
+        async move {
+            let page = store
+                .list_users(
+                    &tenant,
+                    &UserFilter::default(),
+                    PageRequest {
+                        limit: PAGE,
+                        offset: 0,
+                        after: Some(position),
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.items.len() as u64, PAGE.min(size as u64));
         }
     })
     .await;
@@ -184,6 +238,20 @@ async fn measure(size: usize) -> Row {
         })
         .await;
     }
+    let cursor = server
+        .app_private()
+        .cursors
+        .issue(&tenant, Listing::Users, position);
+    let url = format!("{base}/users?limit={PAGE}&cursor={cursor}");
+    let http_cursor = time(iterations, || {
+        let request = http.get(&url).header("X-API-Key", "bench-key");
+        async move {
+            let response = request.send().await.unwrap();
+            assert!(response.status().is_success());
+            response.bytes().await.unwrap();
+        }
+    })
+    .await;
     server.close().await.unwrap();
 
     // Baseline: what a store without an ordered index does per request: gather every user,
@@ -195,6 +263,7 @@ async fn measure(size: usize) -> Row {
             PageRequest {
                 limit: u64::MAX,
                 offset: 0,
+                after: None,
             },
         )
         .await
@@ -219,5 +288,6 @@ async fn measure(size: usize) -> Row {
         http: http_times,
         naive,
         filtered,
+        cursor: [by_cursor, http_cursor],
     }
 }

@@ -139,24 +139,65 @@ fn path_id(text: &str, what: &'static str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| crate::store::StoreError::NotFound(what).into())
 }
 
-fn pagination(total: u64, page: PageRequest) -> types::Pagination {
+fn pagination<T>(
+    rqctx: &Rq,
+    tenant: &Tenant,
+    listing: Listing,
+    found: &Page<T>,
+    page: PageRequest,
+) -> types::Pagination {
     let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
     types::Pagination {
-        total: int(total),
+        total: int(found.total),
         limit: int(page.limit),
-        offset: int(page.offset),
+        offset: int(if page.after.is_some() {
+            found.start
+        } else {
+            page.offset
+        }),
         sort: types::Sort {
             key: "createdAt".to_string(),
             direction: types::SortDirection::Asc,
         },
+        next_cursor: found
+            .next
+            .map(|position| rqctx.context().cursors.issue(tenant, listing, position)),
     }
 }
 
-fn user_page(page: Page<types::User>, request: PageRequest) -> types::UserPage {
-    types::UserPage {
-        pagination: pagination(page.total, request),
-        items: page.items,
-    }
+/// The page a list request asks for: its bounds (checked already against the spec) and the
+/// position its cursor names.
+fn page_request(
+    rqctx: &Rq,
+    tenant: &Tenant,
+    listing: Listing,
+    limit: i64,
+    offset: i64,
+    cursor: Option<&str>,
+) -> Result<PageRequest, ApiError> {
+    let after = match cursor {
+        None => None,
+        Some(cursor) => Some(
+            rqctx
+                .context()
+                .cursors
+                .read(tenant, listing, cursor)
+                .ok_or_else(|| {
+                    ApiError::from(spec_runtime::Rejection::validation(vec![
+                        spec_runtime::Detail {
+                            property: "query/cursor".into(),
+                            code: "cursor".into(),
+                            message: "is not a cursor this server gave for this list".into(),
+                        },
+                    ]))
+                })?,
+        ),
+    };
+    Ok(PageRequest {
+        limit: u64::try_from(limit).unwrap_or(0),
+        offset: u64::try_from(offset).unwrap_or(0),
+        after,
+    })
 }
 
 impl ConnectApi for ConnectServer {
@@ -169,11 +210,14 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, |tenant| async move {
             let query = query.into_inner()?;
-            let page = PageRequest {
-                // The spec's bounds (limit >= 1, offset >= 0) were checked already.
-                limit: u64::try_from(query.limit).unwrap_or(0),
-                offset: u64::try_from(query.offset).unwrap_or(0),
-            };
+            let page = page_request(
+                rq,
+                &tenant,
+                Listing::Users,
+                query.limit,
+                query.offset,
+                query.cursor.as_deref(),
+            )?;
             let filter = UserFilter {
                 text: query.filter.filter(|text| !text.is_empty()),
                 customer_ids: query.customer_id,
@@ -184,7 +228,10 @@ impl ConnectApi for ConnectServer {
                 .store
                 .list_users(&tenant, &filter, page)
                 .await?;
-            Ok(HttpResponseOk(user_page(found, page)))
+            Ok(HttpResponseOk(types::UserPage {
+                pagination: pagination(rq, &tenant, Listing::Users, &found, page),
+                items: found.items,
+            }))
         })
         .await
     }
@@ -310,11 +357,14 @@ impl ConnectApi for ConnectServer {
         let rq = &rqctx;
         handle(rq, |tenant| async move {
             let query = query.into_inner()?;
-            let page = PageRequest {
-                // The spec's bounds (limit >= 1, offset >= 0) were checked already.
-                limit: u64::try_from(query.limit).unwrap_or(0),
-                offset: u64::try_from(query.offset).unwrap_or(0),
-            };
+            let page = page_request(
+                rq,
+                &tenant,
+                Listing::Customers,
+                query.limit,
+                query.offset,
+                query.cursor.as_deref(),
+            )?;
             let filter = CustomerFilter {
                 text: query.filter.filter(|text| !text.is_empty()),
                 customer_type: query.customer_type,
@@ -326,7 +376,7 @@ impl ConnectApi for ConnectServer {
                 .list_customers(&tenant, &filter, page)
                 .await?;
             Ok(HttpResponseOk(types::CustomerPage {
-                pagination: pagination(found.total, page),
+                pagination: pagination(rq, &tenant, Listing::Customers, &found, page),
                 items: found.items,
             }))
         })
@@ -425,7 +475,7 @@ impl ConnectApi for ConnectServer {
         rqctx: Rq,
         path: Params<UpdateCustomerBillingPath>,
         headers: Params<UpdateCustomerBillingHeaders>,
-        body: JsonBody<types::UpdateBillingRequest>,
+        body: JsonBody<types::Billing>,
     ) -> Result<
         HttpResponseHeaders<HttpResponseOk<types::Customer>, UpdateCustomerBillingResponseHeaders>,
         ApiError,
@@ -442,10 +492,7 @@ impl ConnectApi for ConnectServer {
                 bytes.as_deref(),
                 async {
                     let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-                    let request = body.into_inner()?;
-                    let billing: types::Billing =
-                        serde_json::from_value(serde_json::to_value(&request).expect("serializes"))
-                            .expect("UpdateBillingRequest and Billing share their shape");
+                    let billing = body.into_inner()?;
                     Ok(rq
                         .context()
                         .store

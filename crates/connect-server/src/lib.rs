@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod clock;
 pub mod connections;
+pub mod cursor;
 mod handlers;
 pub mod idempotency;
 pub mod logging;
@@ -83,6 +84,8 @@ pub struct ServerContext {
     /// Where handlers note each request's tenant for its log line.
     pub tenants: Arc<RequestTenants>,
     pub body: spec_runtime::BodyPolicy,
+    /// Issues and checks list cursors.
+    pub cursors: cursor::Cursors,
     /// Room for list pages being built, in KiB (see [`PAGE_BYTES_IN_FLIGHT`]).
     pub pages: tokio::sync::Semaphore,
     pub limits: Limits,
@@ -169,6 +172,7 @@ pub fn start_with_store(
             timeout: limits.body_timeout,
             ..Default::default()
         },
+        cursors: cursor::Cursors::new(),
         pages: tokio::sync::Semaphore::new(page_permits(limits.page_bytes_in_flight)),
         limits,
     };

@@ -199,6 +199,29 @@ pub fn validate_in(
     pending.reverse();
     let mut expanded = 0;
     while let Some(mut error) = pending.pop() {
+        if let Some(Meant::Tag {
+            pointer,
+            present,
+            allowed,
+        }) = branch_index(&error, document)
+        {
+            let property = format!("{prefix}{pointer}");
+            if seen.insert(property.clone()) {
+                details.push(Detail {
+                    property,
+                    code: if present { "enum" } else { "required" }.to_string(),
+                    message: if present {
+                        format!("must be one of {}", allowed.join(", "))
+                    } else {
+                        format!("is required (one of {})", allowed.join(", "))
+                    },
+                });
+            }
+            if details.len() == MAX_DETAILS {
+                return details;
+            }
+            continue;
+        }
         if expanded < 64 {
             match meant_branch(error, document) {
                 Ok(branch) => {
@@ -250,25 +273,58 @@ pub fn validate_in(
     details
 }
 
+/// What a value that fits no branch of a `oneOf` or `anyOf` meant.
+enum Meant {
+    /// The branch its discriminator names, or the one it comes closest to (by index).
+    Branch(usize),
+    /// Its discriminator property is missing, or names no branch: that property is the detail.
+    Tag {
+        pointer: String,
+        present: bool,
+        allowed: Vec<String>,
+    },
+}
+
 /// The errors of the branch a value that fits no branch of a `oneOf` or `anyOf` meant, if one
 /// can be told: the branch the schema's discriminator maps the value's tag to, or else the one
-/// branch with the fewest errors, none of them about the value's type as a whole.
+/// branch with the fewest errors, none of them about the value's type as a whole. A value whose
+/// discriminator property is missing or unknown is told about that property.
 fn meant_branch<'a>(
     error: ValidationError<'a>,
     document: Option<&Value>,
 ) -> Result<Vec<ValidationError<'static>>, ValidationError<'a>> {
-    let Some(index) = branch_index(&error, document) else {
-        return Err(error);
-    };
-    match error.into_parts().kind {
-        ValidationErrorKind::OneOfNotValid { mut context }
-        | ValidationErrorKind::AnyOf { mut context } => Ok(context.swap_remove(index)),
-        _ => unreachable!("branch_index answers for oneOf and anyOf only"),
+    match branch_index(&error, document) {
+        Some(Meant::Branch(index)) => match error.into_parts().kind {
+            ValidationErrorKind::OneOfNotValid { mut context }
+            | ValidationErrorKind::AnyOf { mut context } => Ok(context.swap_remove(index)),
+            _ => unreachable!("branch_index answers for oneOf and anyOf only"),
+        },
+        _ => Err(error),
     }
 }
 
+/// The schema node a keyword location (the path through the schema validation took, `$ref`s
+/// included) names in `document`.
+fn schema_at<'a>(document: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = document;
+    for segment in path.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if segment == "$ref" {
+            let target = node.get("$ref")?.as_str()?;
+            node = document.pointer(target.strip_prefix('#')?)?;
+            continue;
+        }
+        node = match node {
+            Value::Object(map) => map.get(&segment)?,
+            Value::Array(list) => list.get(segment.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
 /// See [`meant_branch`].
-fn branch_index(error: &ValidationError<'_>, document: Option<&Value>) -> Option<usize> {
+fn branch_index(error: &ValidationError<'_>, document: Option<&Value>) -> Option<Meant> {
     let context = match error.kind() {
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             context
@@ -282,27 +338,39 @@ fn branch_index(error: &ValidationError<'_>, document: Option<&Value>) -> Option
     if let Some(document) = document {
         let location = error.schema_path().to_string();
         let parent = location.rsplit_once('/').map_or("", |(parent, _)| parent);
-        if let Some(schema) = document.pointer(parent)
+        // (A value that is not even an object is told so by the `oneOf` itself.)
+        if error.instance().is_object()
+            && let Some(schema) = schema_at(document, parent)
             && let Some(discriminator) = schema.get("discriminator")
             && let Some(property) = discriminator.get("propertyName").and_then(Value::as_str)
-            && let Some(tag) = error.instance().get(property).and_then(Value::as_str)
             && let Some(branches) = schema
                 .get("oneOf")
                 .or_else(|| schema.get("anyOf"))
                 .and_then(Value::as_array)
         {
-            let target = discriminator
-                .pointer(&format!("/mapping/{}", escape(tag)))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("#/definitions/{tag}"));
-            if let Some(index) = branches
-                .iter()
-                .position(|b| b.get("$ref").and_then(Value::as_str) == Some(target.as_str()))
-                && index < context.len()
-            {
-                return Some(index);
-            }
+            let mapping = discriminator.get("mapping").and_then(Value::as_object);
+            let tag = error.instance().get(property).and_then(Value::as_str);
+            let index = tag.and_then(|tag| {
+                let target = mapping
+                    .and_then(|m| m.get(tag))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("#/definitions/{tag}"));
+                branches
+                    .iter()
+                    .position(|b| b.get("$ref").and_then(Value::as_str) == Some(target.as_str()))
+                    .filter(|index| *index < context.len())
+            });
+            return Some(match index {
+                Some(index) => Meant::Branch(index),
+                None => Meant::Tag {
+                    pointer: format!("{}/{}", error.instance_path(), escape(property)),
+                    present: error.instance().get(property).is_some(),
+                    allowed: mapping
+                        .map(|m| m.keys().cloned().collect())
+                        .unwrap_or_default(),
+                },
+            });
         }
     }
     // The closest branch, if one is closest: the fewest problems with the value as a whole
@@ -323,7 +391,9 @@ fn branch_index(error: &ValidationError<'_>, document: Option<&Value>) -> Option
     let best = scores.iter().map(|(_, score)| *score).min()?;
     let mut closest = scores.iter().filter(|(_, score)| *score == best);
     match (closest.next(), closest.next()) {
-        (Some((index, (whole, count))), None) if *count > 0 && *whole < *count => Some(*index),
+        (Some((index, (whole, count))), None) if *count > 0 && *whole < *count => {
+            Some(Meant::Branch(*index))
+        }
         _ => None,
     }
 }

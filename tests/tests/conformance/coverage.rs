@@ -81,7 +81,7 @@ async fn scenario(h: &Harness) {
             .body(typed::<types::CreateUserRequest>(body))
     };
     expect_error(
-        create_user(json!({"name": "x", "metadata": {"": "v"}}))
+        create_user(json!({"name": "x", "email": "not-an-email"}))
             .send()
             .await,
         400,
@@ -152,7 +152,7 @@ async fn scenario(h: &Harness) {
         200,
     );
     expect_error(
-        update_user(ada.user_id, json!({"metadata": {"": "v"}}))
+        update_user(ada.user_id, json!({"email": "not-an-email"}))
             .send()
             .await,
         400,
@@ -230,12 +230,22 @@ async fn scenario(h: &Harness) {
         create_customer(
             &a,
             json!({"customerType": "BUSINESS", "name": "C",
-                                   "billing": {"method": "EMAIL_INVOICE"}}),
+                                   "billing": {"method": "EMAIL_INVOICE", "email": "not-an-email"}}),
         )
         .send()
         .await,
         400,
         "validation_error",
+    );
+    expect_error(
+        create_customer(
+            &a,
+            json!({"customerType": "BUSINESS", "name": "C", "userIds": [missing_user]}),
+        )
+        .send()
+        .await,
+        404,
+        "not_found",
     );
     expect_error(
         create_customer(
@@ -320,7 +330,7 @@ async fn scenario(h: &Harness) {
             &a,
             &cid,
             "uc-400",
-            json!({"billing": {"method": "PAPER_INVOICE"}}),
+            json!({"billing": {"method": "EMAIL_INVOICE", "email": "not-an-email"}}),
         )
         .send()
         .await,
@@ -369,7 +379,7 @@ async fn scenario(h: &Harness) {
             .update_customer_billing()
             .customer_id(id)
             .x_idempotency_key(key)
-            .body(typed::<types::UpdateBillingRequest>(body))
+            .body(typed::<types::Billing>(body))
     }
     let email = json!({"method": "EMAIL_INVOICE", "email": "a@example.com"});
     expect_ok(billing(&a, &cid, "b", email.clone()).send().await, 200);
@@ -386,9 +396,14 @@ async fn scenario(h: &Harness) {
         "idempotency_key_mismatch",
     );
     expect_error(
-        billing(&a, &cid, "b-400", json!({"method": "EMAIL_INVOICE"}))
-            .send()
-            .await,
+        billing(
+            &a,
+            &cid,
+            "b-400",
+            json!({"method": "EMAIL_INVOICE", "email": "not-an-email"}),
+        )
+        .send()
+        .await,
         400,
         "validation_error",
     );
@@ -419,11 +434,12 @@ async fn scenario(h: &Harness) {
     }
     expect_ok(add(&a, &cid, ada.user_id).send().await, 201);
     expect_error(add(&a, &cid, ada.user_id).send().await, 409, "conflict");
-    expect_error(
-        add(&a, &cid, missing_user).send().await,
-        400,
-        "validation_error",
-    );
+    expect_error(add(&a, &cid, missing_user).send().await, 404, "not_found");
+    let (status, _) = raw(h
+        .raw(Acme, Method::POST, &format!("/customers/{cid}/users"))
+        .json(&json!({"userId": "not-a-uuid"})))
+    .await;
+    assert_eq!(status, 400);
     expect_error(
         add(&a, &missing_user.to_string(), ada.user_id).send().await,
         404,

@@ -153,7 +153,7 @@ async fn send(client: &Client, op: Op, f: Fixture, key: Option<&str>, v: Variant
                     .update_customer_billing()
                     .customer_id(f.customer.to_string())
             )
-            .body(typed::<types::UpdateBillingRequest>(json!({
+            .body(typed::<types::Billing>(json!({
                 "method": "EMAIL_INVOICE",
                 "email": if v == Variant::A { "a@example.com" } else { "b@example.com" }
             })))
@@ -439,7 +439,7 @@ async fn a_kept_failure_is_replayed_too_and_burns_the_key() {
         acme.create_user()
             .x_idempotency_key("invalid")
             .body(typed::<types::CreateUserRequest>(
-                json!({"name": "x", "metadata": {"": "v"}}),
+                json!({"name": "x", "email": "not-an-email"}),
             ))
     };
     let first = Outcome::of(invalid().send().await);

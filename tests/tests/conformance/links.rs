@@ -108,7 +108,7 @@ async fn linking_twice_is_409_conflict_and_keeps_one_link() {
 }
 
 #[tokio::test]
-async fn linking_a_user_outside_the_tenant_is_400_naming_user_id() {
+async fn linking_a_user_outside_the_tenant_is_404_naming_user_id() {
     let h = Harness::start().await;
     let (acme, globex) = (h.client(Acme), h.client(Globex));
     let c = customer(&acme, "C").await;
@@ -120,8 +120,8 @@ async fn linking_a_user_outside_the_tenant_is_400_naming_user_id() {
                 .body(types::AddUserToCustomerRequest::builder().user_id(user_id))
                 .send()
                 .await,
-            400,
-            "validation_error",
+            404,
+            "not_found",
         );
         assert_names(&error, "/userId");
     }

@@ -94,11 +94,15 @@ async fn limit_1_and_1000_offset_past_the_end_and_the_true_total() {
                 std::slice::from_ref(id),
                 "{list:?} at {offset}"
             );
+            let mut pagination = pagination;
+            let next = pagination.as_object_mut().unwrap().remove("nextCursor");
             assert_eq!(
                 pagination,
                 json!({"total": 7, "limit": 1, "offset": offset,
                        "sort": {"key": "createdAt", "direction": "ASC"}})
             );
+            // A cursor for the page after, except after the last item.
+            assert_eq!(next.is_some(), offset < 6, "{list:?} at {offset}");
         }
         let (items, pagination) = list.page(&acme, Some(1000), None, None).await;
         assert_eq!(ids(&items, list), created);

@@ -197,9 +197,13 @@ async fn wrong_json_types_and_unknown_fields_are_400_naming_the_property() {
             )
             .await;
         }
-        let mut body = target.body.clone();
-        body["unexpected"] = json!(true);
-        expect(send(body), 400, "validation_error", Some("/unexpected")).await;
+        // Request bodies are closed (`additionalProperties: false`), except `Billing`, which
+        // like every nested object of the spec takes properties it does not name.
+        if !target.path.ends_with("/billing") {
+            let mut body = target.body.clone();
+            body["unexpected"] = json!(true);
+            expect(send(body), 400, "validation_error", Some("/unexpected")).await;
+        }
         for not_an_object in [json!(null), json!([]), json!("x"), json!(42)] {
             expect(send(not_an_object), 400, "validation_error", None).await;
         }

@@ -76,36 +76,27 @@ async fn a_user_with_only_a_name_has_no_optional_fields_and_empty_collections() 
     h.finish().await;
 }
 
+/// Metadata keys are any string, as the spec says (OpenAPI 3.0 cannot bound a key's length, so
+/// the server does not either): an empty key and a long one are kept as given.
 #[tokio::test]
-async fn metadata_keys_outside_1_to_64_characters_are_400_naming_the_key_and_store_nothing() {
+async fn metadata_keys_are_any_string_as_the_spec_says() {
     let h = Harness::start().await;
     let acme = h.client(Acme);
-    let long = "k".repeat(65);
-    for (key, property) in [
-        (long.as_str(), format!("/metadata/{long}")),
-        ("", "/metadata/".into()),
-    ] {
-        let result = acme
-            .create_user()
-            .body(typed::<types::CreateUserRequest>(
-                json!({"name": "Ada", "metadata": {key: "v"}}),
-            ))
-            .send()
-            .await;
-        let error = expect_error(result, 400, "validation_error");
-        assert_names(&error, &property);
+    let long = "k/~".repeat(100);
+    for key in [long.as_str(), ""] {
+        let created = expect_ok(
+            acme.create_user()
+                .body(typed::<types::CreateUserRequest>(
+                    json!({"name": "Ada", "metadata": {key: "v"}}),
+                ))
+                .send()
+                .await,
+            201,
+        )
+        .into_inner();
+        assert_eq!(json(&created)["metadata"], json!({key: "v"}));
     }
-    // 64 characters is still fine.
-    expect_ok(
-        acme.create_user()
-            .body(typed::<types::CreateUserRequest>(
-                json!({"name": "Ada", "metadata": {"k".repeat(64): "v"}}),
-            ))
-            .send()
-            .await,
-        201,
-    );
-    assert_eq!(user_total(&acme).await, 1);
+    assert_eq!(user_total(&acme).await, 2);
     h.finish().await;
 }
 
@@ -373,13 +364,11 @@ async fn update_errors_400_404_409() {
     );
     expect_ok(update(json!({"referenceId": "a"})).send().await, 200);
     let error = expect_error(
-        update(json!({"metadata": {"k".repeat(65): "v"}}))
-            .send()
-            .await,
+        update(json!({"email": "not-an-email"})).send().await,
         400,
         "validation_error",
     );
-    assert_names(&error, &format!("/metadata/{}", "k".repeat(65)));
+    assert_names(&error, "/email");
     expect_error(
         acme.update_user()
             .user_id(uuid::Uuid::new_v4().to_string())

@@ -32,51 +32,53 @@ async fn documented_errors_carry_the_typed_body() {
 async fn validation_errors_name_each_property() {
     let api = Api::start();
     let client = api.client();
-    let customer = client
-        .create_customer()
-        .body(
-            types::CreateCustomerRequest::builder()
-                .customer_type(types::CustomerType::Consumer)
-                .name("Ada Lovelace"),
-        )
-        .send()
-        .await
-        .unwrap();
 
-    // EMAIL_INVOICE needs `email`; autoPay needs `defaultPaymentProfileId`.
+    // Above the spec's `maximum` of 1000 (the typed client does not check numbers).
     let error = client
-        .update_customer_billing()
-        .customer_id(customer.customer_id.to_string())
-        .body(
-            types::UpdateBillingRequest::builder()
-                .method(types::BillingMethod::EmailInvoice)
-                .auto_pay(true),
-        )
+        .list_users()
+        .limit(5000u64)
         .send()
         .await
-        .expect_err("invalid billing");
-
+        .expect_err("limit out of range");
     assert_eq!(error.code(), Some("validation_error"));
-    let properties: Vec<&str> = error
+    let properties: Vec<String> = error
         .api_error()
         .unwrap()
         .details
         .iter()
-        .map(|detail| detail.property.as_str())
+        .map(|detail| detail.property.clone())
         .collect();
-    assert!(properties.contains(&"/email"), "{properties:?}");
-    assert!(
-        properties.contains(&"/defaultPaymentProfileId"),
-        "{properties:?}"
-    );
+    assert_eq!(properties, ["query/limit"]);
     let message = ApiError::from(error).to_string();
     assert!(
         message.starts_with("400 Bad Request: validation_error: "),
         "{message}"
     );
-    for detail in ["/email: ", "/defaultPaymentProfileId: "] {
-        assert!(message.contains(detail), "{message}");
-    }
+    assert!(message.contains("query/limit: "), "{message}");
+
+    // A valid request that names users who are not there: 404, a detail for each.
+    let nobody = uuid::Uuid::new_v4();
+    let error = client
+        .create_customer()
+        .body(
+            types::CreateCustomerRequest::builder()
+                .customer_type(types::CustomerType::Consumer)
+                .name("Ada Lovelace")
+                .user_ids(vec![nobody])
+                .contact_person_user_id(nobody),
+        )
+        .send()
+        .await
+        .expect_err("no such users");
+    assert_eq!(error.code(), Some("not_found"));
+    let properties: Vec<String> = error
+        .api_error()
+        .unwrap()
+        .details
+        .iter()
+        .map(|detail| detail.property.clone())
+        .collect();
+    assert_eq!(properties, ["/userIds/0", "/contactPersonUserId"]);
 }
 
 #[tokio::test]

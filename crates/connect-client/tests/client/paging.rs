@@ -12,7 +12,8 @@ fn ids(users: &[types::User]) -> Vec<Uuid> {
 }
 
 /// The `offset` of every list request the server saw.
-fn offsets(server: &FaultServer) -> Vec<i64> {
+/// How each page was asked for: `offset=N`, or `cursor` for a page after a `nextCursor`.
+fn pages(server: &FaultServer) -> Vec<String> {
     server
         .requests()
         .iter()
@@ -22,10 +23,14 @@ fn offsets(server: &FaultServer) -> Vec<i64> {
                 .target
                 .split_once('?')
                 .map_or("", |(_, query)| query);
-            query
+            if query.split('&').any(|pair| pair.starts_with("cursor=")) {
+                return "cursor".to_string();
+            }
+            let offset = query
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("offset="))
-                .map_or(0, |offset| offset.parse().unwrap())
+                .map_or(0, |offset| offset.parse::<i64>().unwrap());
+            format!("offset={offset}")
         })
         .collect()
 }
@@ -68,7 +73,13 @@ async fn every_user_once_across_page_boundaries() {
         ids(&created),
         "each user once, in list order"
     );
-    assert_eq!(offsets(&proxy), [0, 5, 10, 15, 20], "stops at total");
+    // The first page by offset, each next one by the cursor the one before gave; the last
+    // page gives none.
+    assert_eq!(
+        pages(&proxy),
+        ["offset=0", "cursor", "cursor", "cursor", "cursor"],
+        "stops at the last page"
+    );
 }
 
 #[tokio::test]
@@ -197,7 +208,7 @@ async fn an_empty_list_is_one_request() {
     let users: Vec<types::User> = client.all_users().stream().try_collect().await.unwrap();
 
     assert!(users.is_empty());
-    assert_eq!(offsets(&proxy), [0]);
+    assert_eq!(pages(&proxy), ["offset=0"]);
 }
 
 #[tokio::test]
@@ -235,8 +246,8 @@ async fn failed_pages_are_retried_then_end_the_stream() {
     let error = results[4].as_ref().expect_err("the failed page");
     assert_eq!(error.code(), Some("validation_error"));
     assert_eq!(
-        offsets(&proxy),
-        [0, 2, 2, 4],
+        pages(&proxy),
+        ["offset=0", "cursor", "cursor", "cursor"],
         "the stream ends at the error"
     );
     assert!(

@@ -279,13 +279,13 @@ async fn every_mutating_operation_sends_a_fresh_key() {
     let customer = retrying
         .update_customer_billing(
             customer.customer_id,
-            types::UpdateBillingRequest::builder()
-                .method(types::BillingMethod::EmailInvoice)
-                .email(
-                    "billing@acme.example"
-                        .parse::<types::UpdateBillingRequestEmail>()
-                        .unwrap(),
-                ),
+            types::Billing::EmailInvoiceBilling(
+                types::EmailInvoiceBilling::builder()
+                    .method(types::EmailInvoiceBillingMethod::EmailInvoice)
+                    .email("billing@acme.example")
+                    .try_into()
+                    .unwrap(),
+            ),
         )
         .await
         .unwrap();

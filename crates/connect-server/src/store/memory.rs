@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{
     CustomerFilter, Listing, Page, PageRequest, Quotas, Store, StoreError, UserFilter, UserKey,
-    Violation, rules,
+    rules,
 };
 use crate::auth::Tenant;
 use crate::clock::Clock;
@@ -150,23 +150,28 @@ impl Order {
         self.keys.len()
     }
 
-    fn page(&self, page: PageRequest) -> impl Iterator<Item = Uuid> + '_ {
-        let start = usize::try_from(page.offset)
-            .unwrap_or(usize::MAX)
+    /// The page's slice of the order: a binary search for the cursor, then indexing.
+    fn page(&self, page: PageRequest) -> (u64, &[OrderKey], Option<OrderKey>) {
+        let after = page.after.map_or(0, |position| {
+            self.keys.partition_point(|key| *key <= position)
+        });
+        let start = after
+            .saturating_add(usize::try_from(page.offset).unwrap_or(usize::MAX))
             .min(self.len());
         let end = start
             .saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX))
             .min(self.len());
-        self.keys[start..end].iter().map(|(_, id)| *id)
+        let next = (end < self.len() && end > start).then(|| self.keys[end - 1]);
+        (start as u64, &self.keys[start..end], next)
     }
 
-    /// Ids whose text contains `needle` (lower-case), in order.
-    fn matching<'a>(&'a self, needle: &'a str) -> impl Iterator<Item = Uuid> + 'a {
+    /// Keys whose text contains `needle` (lower-case), in order.
+    fn matching<'a>(&'a self, needle: &'a str) -> impl Iterator<Item = OrderKey> + 'a {
         self.keys
             .iter()
             .zip(&self.search)
             .filter(move |(_, text)| text_matches(text, needle))
-            .map(|((_, id), _)| *id)
+            .map(|(key, _)| *key)
     }
 }
 
@@ -461,30 +466,62 @@ impl TenantData {
     }
 }
 
-fn page_of<T>(items: impl Iterator<Item = T>, total: usize) -> Page<T> {
+/// The page of an order (no filter).
+fn page_of<'a, R: 'a, T>(
+    order: &Order,
+    page: PageRequest,
+    get: impl Fn(Uuid) -> Option<&'a R>,
+    show: impl Fn(&R) -> T,
+) -> Page<T> {
+    let (start, keys, next) = order.page(page);
     Page {
-        items: items.collect(),
-        total: total as u64,
+        items: keys
+            .iter()
+            .filter_map(|(_, id)| get(*id))
+            .map(show)
+            .collect(),
+        total: order.len() as u64,
+        start,
+        next,
     }
 }
 
-/// Walks matching ids in order, counting all of them and keeping those in the page.
+/// Walks matching keys in order, counting all of them and keeping those in the page.
 fn filtered_page<T>(
-    ids: impl Iterator<Item = Uuid>,
+    keys: impl Iterator<Item = OrderKey>,
     page: PageRequest,
     mut keep: impl FnMut(Uuid) -> Option<T>,
 ) -> Page<T> {
     let mut items = Vec::new();
     let mut total: u64 = 0;
-    for id in ids {
-        if let Some(item) = keep(id) {
-            if total >= page.offset && (items.len() as u64) < page.limit {
-                items.push(item);
-            }
-            total += 1;
+    // Matches at or before the cursor, then matches skipped by `offset`.
+    let mut before: u64 = 0;
+    let mut last = None;
+    let mut more = false;
+    for key in keys {
+        let Some(item) = keep(key.1) else { continue };
+        total += 1;
+        if page.after.is_some_and(|after| key <= after) {
+            before += 1;
+            continue;
+        }
+        let index = total - 1 - before;
+        if index < page.offset {
+            continue;
+        }
+        if (items.len() as u64) < page.limit {
+            items.push(item);
+            last = Some(key);
+        } else {
+            more = true;
         }
     }
-    Page { items, total }
+    Page {
+        start: before + page.offset.min(total - before),
+        next: if more { last } else { None },
+        items,
+        total,
+    }
 }
 
 #[async_trait]
@@ -498,21 +535,18 @@ impl Store for InMemoryStore {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
         Ok(self.read(tenant, |data| {
             if filter.customer_ids.is_empty() && needle.is_none() {
-                let items = data
-                    .user_order
-                    .page(page)
-                    .filter_map(|id| data.users.get(&id))
-                    .map(|row| data.user(row));
-                return page_of(items, data.user_order.len());
+                return page_of(
+                    &data.user_order,
+                    page,
+                    |id| data.users.get(&id),
+                    |row| data.user(row),
+                );
             }
             if let (true, Some(needle)) = (filter.customer_ids.is_empty(), &needle) {
                 let rows = filtered_page(data.user_order.matching(needle), page, |id| {
                     data.users.get(&id)
                 });
-                return Page {
-                    items: rows.items.into_iter().map(|r| data.user(r)).collect(),
-                    total: rows.total,
-                };
+                return rows.map(|r| data.user(r));
             }
             // Walk the link index: only users linked to one of the customers.
             let mut linked: Vec<OrderKey> = filter
@@ -524,17 +558,14 @@ impl Store for InMemoryStore {
                 .collect();
             linked.sort_unstable();
             linked.dedup();
-            let rows = filtered_page(linked.into_iter().map(|(_, id)| id), page, |id| {
+            let rows = filtered_page(linked.into_iter(), page, |id| {
                 let row = data.users.get(&id)?;
                 needle
                     .as_deref()
                     .is_none_or(|n| text_matches(&row.search_text(), n))
                     .then_some(row)
             });
-            Page {
-                items: rows.items.into_iter().map(|r| data.user(r)).collect(),
-                total: rows.total,
-            }
+            rows.map(|r| data.user(r))
         }))
     }
 
@@ -543,11 +574,6 @@ impl Store for InMemoryStore {
         tenant: &Tenant,
         request: types::CreateUserRequest,
     ) -> Result<types::User, StoreError> {
-        let mut violations = Vec::new();
-        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
-        if !violations.is_empty() {
-            return Err(StoreError::Invalid(violations));
-        }
         self.with(tenant, |data, now| {
             if data.users.len() >= self.quotas.users {
                 return Err(StoreError::QuotaExceeded {
@@ -599,17 +625,12 @@ impl Store for InMemoryStore {
         id: Uuid,
         request: types::UpdateUserRequest,
     ) -> Result<types::User, StoreError> {
-        let mut violations = Vec::new();
-        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
         self.with(tenant, |data, now| {
             let before = data
                 .users
                 .get(&id)
                 .cloned()
                 .ok_or(StoreError::NotFound("user"))?;
-            if !violations.is_empty() {
-                return Err(StoreError::Invalid(violations));
-            }
             let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
             data.user_reference_free(reference_id.as_deref(), Some(id))?;
             let mut row = before.clone();
@@ -687,20 +708,15 @@ impl Store for InMemoryStore {
                 None => &data.customer_order,
             };
             match &needle {
-                None => {
-                    let items = order
-                        .page(page)
-                        .filter_map(|id| data.customers.get(&id))
-                        .map(|row| data.customer(row));
-                    page_of(items, order.len())
-                }
+                None => page_of(
+                    order,
+                    page,
+                    |id| data.customers.get(&id),
+                    |row| data.customer(row),
+                ),
                 Some(needle) => {
-                    let rows =
-                        filtered_page(order.matching(needle), page, |id| data.customers.get(&id));
-                    Page {
-                        items: rows.items.into_iter().map(|r| data.customer(r)).collect(),
-                        total: rows.total,
-                    }
+                    filtered_page(order.matching(needle), page, |id| data.customers.get(&id))
+                        .map(|r| data.customer(r))
                 }
             }
         }))
@@ -711,31 +727,21 @@ impl Store for InMemoryStore {
         tenant: &Tenant,
         request: types::CreateCustomerRequest,
     ) -> Result<types::Customer, StoreError> {
-        let mut violations = Vec::new();
-        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
-        rules::billing("/billing", request.billing.as_ref(), &mut violations);
         self.with(tenant, |data, now| {
             let user_ids = request.user_ids.clone().unwrap_or_default();
+            let mut missing = Vec::new();
             for (index, user) in user_ids.iter().enumerate() {
                 if !data.users.contains_key(user) {
-                    violations.push(Violation {
-                        property: format!("/userIds/{index}"),
-                        code: "reference",
-                        message: "is not a user of this tenant".into(),
-                    });
+                    missing.push(rules::missing_user(format!("/userIds/{index}")));
                 }
             }
             if let Some(person) = request.contact_person_user_id
                 && !data.users.contains_key(&person)
             {
-                violations.push(Violation {
-                    property: "/contactPersonUserId".into(),
-                    code: "reference",
-                    message: "is not a user of this tenant".into(),
-                });
+                missing.push(rules::missing_user("/contactPersonUserId".into()));
             }
-            if !violations.is_empty() {
-                return Err(StoreError::Invalid(violations));
+            if !missing.is_empty() {
+                return Err(StoreError::Missing(missing));
             }
             if data.customers.len() >= self.quotas.customers {
                 return Err(StoreError::QuotaExceeded {
@@ -801,14 +807,8 @@ impl Store for InMemoryStore {
         id: Uuid,
         request: types::UpdateCustomerRequest,
     ) -> Result<types::Customer, StoreError> {
-        let mut violations = Vec::new();
-        rules::metadata("/metadata", request.metadata.as_ref(), &mut violations);
-        rules::billing("/billing", request.billing.as_ref(), &mut violations);
         self.with(tenant, |data, now| {
             let before = data.customer_row(id)?.clone();
-            if !violations.is_empty() {
-                return Err(StoreError::Invalid(violations));
-            }
             let mut row = before.clone();
             patch(&mut row.name, owned(&request.name));
             patch(&mut row.identity, owned(&request.identity).map(Some));
@@ -836,13 +836,8 @@ impl Store for InMemoryStore {
         id: Uuid,
         billing: types::Billing,
     ) -> Result<types::Customer, StoreError> {
-        let mut violations = Vec::new();
-        rules::billing("", Some(&billing), &mut violations);
         self.with(tenant, |data, now| {
             let before = data.customer_row(id)?;
-            if !violations.is_empty() {
-                return Err(StoreError::Invalid(violations));
-            }
             let mut row = before.clone();
             // Billing has no PartialEq (typify does not derive it); compare what callers see.
             if serde_json::to_value(&row.billing).ok() != serde_json::to_value(Some(&billing)).ok()
@@ -865,11 +860,9 @@ impl Store for InMemoryStore {
         self.with(tenant, |data, _| {
             data.customer_row(customer)?;
             if !data.users.contains_key(&user) {
-                return Err(StoreError::Invalid(vec![Violation {
-                    property: "/userId".into(),
-                    code: "reference",
-                    message: "is not a user of this tenant".into(),
-                }]));
+                return Err(StoreError::Missing(vec![rules::missing_user(
+                    "/userId".into(),
+                )]));
             }
             let links = data
                 .users_of_customer

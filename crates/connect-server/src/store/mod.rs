@@ -15,18 +15,39 @@ use crate::auth::Tenant;
 
 pub use memory::InMemoryStore;
 
+/// Where an item sits in a list's order: `createdAt`, then id.
+pub type Position = (chrono::DateTime<chrono::Utc>, Uuid);
+
 /// One page of a list, with the number of matches in all.
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// The index in the whole list of the page's first item.
+    pub start: u64,
+    /// The position of the page's last item, when items follow it (for the next cursor).
+    pub next: Option<Position>,
 }
 
-/// Which page to return.
+impl<T> Page<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            start: self.start,
+            next: self.next,
+        }
+    }
+}
+
+/// Which page to return: `limit` items, skipping `offset` after `after` (or from the start).
 #[derive(Clone, Copy, Debug)]
 pub struct PageRequest {
     pub limit: u64,
     pub offset: u64,
+    /// Start after this position (a cursor's), so that items created meanwhile, which sort
+    /// last, never shift the page.
+    pub after: Option<Position>,
 }
 
 /// `listUsers` criteria; all given ones must hold.
@@ -101,6 +122,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("invalid request")]
     Invalid(Vec<Violation>),
+    /// Objects the (valid) request names are not there: 404 with a detail for each.
+    #[error("not found")]
+    Missing(Vec<Violation>),
     /// The tenant holds as many of these as its quota allows.
     #[error("quota of {limit} {what} reached")]
     QuotaExceeded { what: &'static str, limit: usize },
@@ -197,6 +221,27 @@ impl From<StoreError> for ApiError {
                 "quota_exceeded",
                 format!("this tenant already holds {limit} {what}, the most its quota allows"),
             ),
+            StoreError::Missing(violations) => {
+                let mut error = ApiError::with_code(
+                    ErrorStatusCode::NOT_FOUND,
+                    "not_found",
+                    match violations.as_slice() {
+                        [one] => format!("{}: {}", one.property, one.message),
+                        many => format!("{} users named in the request are not there", many.len()),
+                    },
+                );
+                if let Some(body) = error.spec_body_mut() {
+                    body.details = violations
+                        .into_iter()
+                        .map(|v| types::ErrorDetail {
+                            property: v.property,
+                            code: v.code.to_string(),
+                            message: v.message,
+                        })
+                        .collect();
+                }
+                error
+            }
             StoreError::Invalid(violations) => ApiError::from(spec_runtime::Rejection::validation(
                 violations
                     .into_iter()

@@ -153,7 +153,7 @@ async fn another_tenants_objects_are_not_found_and_never_listed() {
         Some(json!({"userId": user})),
     )
     .await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.properties(), ["/userId"]);
     let listed = other(Method::GET, "/users".to_string(), None).await;
     assert_eq!(listed.body["pagination"]["total"], 0);

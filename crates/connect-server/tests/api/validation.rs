@@ -1,5 +1,6 @@
-//! Every constraint the spec declares, and the rules it cannot state: a violation is 400
-//! `validation_error` with one detail per bad property, and nothing is stored.
+//! Every constraint the spec declares: a violation is 400 `validation_error` with one detail per
+//! bad property, and nothing is stored. (What depends on stored data, such as ids that name no
+//! user, is a 404 or a 409: see the tests of links and references.)
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -94,14 +95,6 @@ async fn create_user_enforces_every_constraint_and_stores_nothing() {
             with(&valid, json!({"metadata": Value::Object(metadata_51)})),
             vec!["/metadata"],
         ),
-        (
-            with(&valid, json!({"metadata": {"": "v"}})),
-            vec!["/metadata/"],
-        ),
-        (
-            with(&valid, json!({"metadata": {long(65): "v"}})),
-            vec![format!("/metadata/{}", long(65)).leak()],
-        ),
         (with(&valid, json!({"unknown": 1})), vec!["/unknown"]),
         (
             json!({"name": "", "email": "x", "msisdn": "1"}),
@@ -138,8 +131,8 @@ async fn updates_are_validated_like_creates_and_change_nothing_when_invalid() {
         &server,
         Method::PUT,
         &format!("/users/{user}"),
-        json!({"metadata": {"": "v"}}),
-        &["/metadata/"],
+        json!({"metadata": {"k": "v".repeat(513)}}),
+        &["/metadata/k"],
     )
     .await;
     assert_eq!(server.get(&format!("/users/{user}")).await.body, before);
@@ -240,20 +233,9 @@ async fn create_customer_enforces_formats_enums_and_the_billing_and_reference_ru
         (
             with(
                 &valid,
-                json!({"billing": {"method": "EMAIL_INVOICE", "email": "a@b.co", "autoPay": true}}),
-            ),
-            vec!["/billing/defaultPaymentProfileId"],
-        ),
-        (
-            with(
-                &valid,
                 json!({"billing": {"method": "PAPER_INVOICE", "autoPay": true, "defaultPaymentProfileId": null}}),
             ),
-            vec!["/billing/address", "/billing/defaultPaymentProfileId"],
-        ),
-        (
-            with(&valid, json!({"userIds": [user, ghost]})),
-            vec!["/userIds/1"],
+            vec!["/billing/address"],
         ),
         (
             with(&valid, json!({"userIds": [user, user]})),
@@ -262,10 +244,6 @@ async fn create_customer_enforces_formats_enums_and_the_billing_and_reference_ru
         (
             with(&valid, json!({"userIds": ["not-a-uuid"]})),
             vec!["/userIds/0"],
-        ),
-        (
-            with(&valid, json!({"contactPersonUserId": ghost})),
-            vec!["/contactPersonUserId"],
         ),
         (
             with(
@@ -282,11 +260,38 @@ async fn create_customer_enforces_formats_enums_and_the_billing_and_reference_ru
     for (body, properties) in cases {
         expect_invalid(&server, Method::POST, "/customers", body, &properties).await;
     }
+    // Users that are not there: the request is valid, the users it names are missing.
+    for (body, property) in [
+        (
+            with(&valid, json!({"userIds": [user, ghost]})),
+            "/userIds/1",
+        ),
+        (
+            with(&valid, json!({"contactPersonUserId": ghost})),
+            "/contactPersonUserId",
+        ),
+    ] {
+        let reply = server.post("/customers", body).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{reply:?}");
+        assert_eq!(reply.code(), "not_found");
+        assert_eq!(reply.properties(), [property]);
+    }
     assert_eq!(server.customer_total().await, 0);
     let created = server
         .post("/customers", with(&valid, json!({"billing": {"method": "PAPER_INVOICE", "address": address, "autoPay": true, "defaultPaymentProfileId": "pp-1"}, "preferredLocale": "sv-SE"})))
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    // `autoPay` without a profile is valid (the spec says why).
+    let auto_pay = server
+        .post(
+            "/customers",
+            with(
+                &valid,
+                json!({"billing": {"method": "EMAIL_INVOICE", "email": "a@b.co", "autoPay": true}}),
+            ),
+        )
+        .await;
+    assert_eq!(auto_pay.status, StatusCode::CREATED, "{auto_pay:?}");
 }
 
 #[tokio::test]
@@ -307,7 +312,7 @@ async fn billing_updates_follow_the_billing_rules() {
         Method::PUT,
         &path,
         json!({"method": "PAPER_INVOICE", "autoPay": true}),
-        &["/address", "/defaultPaymentProfileId"],
+        &["/address"],
     )
     .await;
     expect_invalid(

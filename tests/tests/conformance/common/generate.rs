@@ -3,13 +3,13 @@
 //!
 //! Everything the YAML states is read from it: types, `required`, `enum`, `minLength` and
 //! `maxLength`, `pattern`, `format`, `maxProperties` and `additionalProperties` maps,
-//! `maxItems`, `uniqueItems`, `nullable`. A keyword this module does not know (say `oneOf`, or
-//! `minimum` on a request field) panics, so a spec change cannot quietly go untested.
+//! `maxItems`, `uniqueItems`, `nullable`, `oneOf` with a `discriminator`. A keyword this module
+//! does not know (say `anyOf`, or `minimum` on a request field) panics, so a spec change cannot
+//! quietly go untested.
 //!
-//! What the schemas cannot state comes from the spec's descriptions and is written down here,
-//! each in one place: metadata keys are 1..=64 characters ([`METADATA_KEY_MAX_CHARS`]), the
-//! billing rules ([`billing_rules_hold`]), and ids that must name users of the tenant (supplied
-//! by the test as overrides).
+//! The schemas state every rule about a request's shape; what depends on stored data (ids that
+//! must name users of the tenant) is supplied by the test as overrides, and its mutations are
+//! answered 404 (see [`rule_mutations`]).
 
 use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
@@ -17,9 +17,8 @@ use serde_json::{Map, Value, json};
 
 use super::spec::{resolve, spec};
 
-/// From the `Metadata` description: "every key is 1..64 characters (not expressible in OpenAPI
-/// 3.0, checked by the server)".
-pub const METADATA_KEY_MAX_CHARS: usize = 64;
+/// The longest map key generated (keys are any string; the spec bounds only their number).
+const KEY_MAX_CHARS: usize = 64;
 
 /// How many optional properties a generated object has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,9 +58,14 @@ impl Gen<'_> {
             return strategy.clone();
         }
         let schema = resolve(&spec().document, schema).expect("references resolve");
-        for keyword in [
-            "allOf", "anyOf", "oneOf", "not", "minimum", "maximum", "minItems",
-        ] {
+        if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+            let strategies: Vec<BoxedStrategy<Value>> = branches
+                .iter()
+                .map(|branch| self.value(branch, pointer))
+                .collect();
+            return proptest::strategy::Union::new(strategies).boxed();
+        }
+        for keyword in ["allOf", "anyOf", "not", "minimum", "maximum", "minItems"] {
             assert!(
                 schema.get(keyword).is_none(),
                 "{pointer}: the generator does not know `{keyword}` yet; teach it"
@@ -128,7 +132,7 @@ impl Gen<'_> {
             .and_then(Value::as_u64)
             .unwrap_or(10) as usize;
         let value = self.value(values, &format!("{pointer}/*"));
-        let key = text(1, METADATA_KEY_MAX_CHARS);
+        let key = text(0, KEY_MAX_CHARS);
         let min = usize::from(self.mode == Mode::Full);
         // Mostly small maps, sometimes a full one: the bound itself is worth hitting.
         let sizes = prop_oneof![8 => min..=min.max(4), 1 => Just(max)];
@@ -257,20 +261,6 @@ fn generator_regex(pattern: &str) -> String {
     out
 }
 
-/// The billing rules (from the `Billing` description): `EMAIL_INVOICE` needs `email`,
-/// `PAPER_INVOICE` needs `address`, `autoPay: true` needs `defaultPaymentProfileId`.
-pub fn billing_rules_hold(billing: &Value) -> bool {
-    let has = |name: &str| billing.get(name).is_some_and(|v| !v.is_null());
-    let method_ok = match billing.get("method").and_then(Value::as_str) {
-        Some("EMAIL_INVOICE") => has("email"),
-        Some("PAPER_INVOICE") => has("address"),
-        _ => true,
-    };
-    let auto_pay_ok =
-        billing.get("autoPay") != Some(&Value::Bool(true)) || has("defaultPaymentProfileId");
-    method_ok && auto_pay_ok
-}
-
 /// A body that breaks one constraint, and the property the server's answer must name.
 #[derive(Clone, Debug)]
 pub struct Mutation {
@@ -281,6 +271,10 @@ pub struct Mutation {
     pub body: Value,
     /// Whether the schema itself rejects the body (else only a rule the server checks does).
     pub schema_violation: bool,
+    /// The status and code of the answer: 400 `validation_error` for a schema violation, 404
+    /// `not_found` for a valid body that names a user that is not there.
+    pub status: u16,
+    pub code: &'static str,
 }
 
 /// For every constraint of `schema` that has a value in `instance`, a mutation of `instance`
@@ -302,8 +296,25 @@ fn walk(schema: &Value, root: &Value, value: &Value, pointer: &str, out: &mut Ve
             property: property.to_string(),
             body,
             schema_violation: true,
+            status: 400,
+            code: "validation_error",
         });
     };
+    if let Some(branches) = schema.get("oneOf").and_then(Value::as_array) {
+        // The branch the instance's discriminator names: its constraints are the ones to break.
+        let tag = schema["discriminator"]["propertyName"]
+            .as_str()
+            .unwrap_or_default();
+        let named = value.get(tag).cloned().unwrap_or(Value::Null);
+        let branch = schema["discriminator"]["mapping"]
+            .get(named.as_str().unwrap_or_default())
+            .map(|reference| json!({ "$ref": reference }))
+            .or_else(|| branches.first().cloned());
+        if let Some(branch) = branch {
+            walk(&branch, root, value, pointer, out);
+        }
+        return;
+    }
     let ty = schema.get("type").and_then(Value::as_str);
     // A value of the wrong JSON type.
     if !pointer.is_empty() {
@@ -430,9 +441,8 @@ fn walk(schema: &Value, root: &Value, value: &Value, pointer: &str, out: &mut Ve
     }
 }
 
-/// Mutations that break the rules the schemas cannot state (see the module doc), for a body of
-/// the component schema `name`. Their bodies are valid against the schema: only the server's
-/// own checks can catch them.
+/// Mutations of a valid body of the component schema `name` that name a user who is not
+/// there: still valid against the schema, answered 404 `not_found` naming the property.
 pub fn rule_mutations(name: &str, body: &Value) -> Vec<Mutation> {
     let mut out = Vec::new();
     let mut push = |what: &str, property: String, changes: &[(&str, Option<Value>)]| {
@@ -445,68 +455,10 @@ pub fn rule_mutations(name: &str, body: &Value) -> Vec<Mutation> {
             property,
             body: mutated,
             schema_violation: false,
+            status: 404,
+            code: "not_found",
         });
     };
-    if let Some(metadata) = body.get("metadata").and_then(Value::as_object) {
-        // The long key holds `/` and `~`, so that the detail's pointer must escape them.
-        let long: String = "m/~"
-            .chars()
-            .cycle()
-            .take(METADATA_KEY_MAX_CHARS + 1)
-            .collect();
-        for key in [String::new(), long] {
-            let mut more = metadata.clone();
-            // Stay within `maxProperties`, so that only the key rule is broken.
-            let max = component("Metadata")["maxProperties"]
-                .as_u64()
-                .unwrap_or(50) as usize;
-            while more.len() >= max {
-                let first = more.keys().next().cloned().expect("not empty");
-                more.remove(&first);
-            }
-            more.insert(key.clone(), json!("v"));
-            push(
-                "metadata key length",
-                format!("/metadata/{}", escape(&key)),
-                &[("/metadata", Some(Value::Object(more)))],
-            );
-        }
-    }
-    let billing = match name {
-        "CreateCustomerRequest" | "UpdateCustomerRequest" => Some("/billing"),
-        "UpdateBillingRequest" => Some(""),
-        _ => None,
-    };
-    if let Some(at) = billing.filter(|at| body.pointer(at).is_some_and(Value::is_object)) {
-        push(
-            "EMAIL_INVOICE needs email",
-            format!("{at}/email"),
-            &[
-                (&format!("{at}/method"), Some(json!("EMAIL_INVOICE"))),
-                (&format!("{at}/email"), None),
-                (&format!("{at}/autoPay"), Some(json!(false))),
-            ],
-        );
-        push(
-            "PAPER_INVOICE needs address",
-            format!("{at}/address"),
-            &[
-                (&format!("{at}/method"), Some(json!("PAPER_INVOICE"))),
-                (&format!("{at}/address"), None),
-                (&format!("{at}/autoPay"), Some(json!(false))),
-            ],
-        );
-        push(
-            "autoPay needs defaultPaymentProfileId",
-            format!("{at}/defaultPaymentProfileId"),
-            &[
-                (&format!("{at}/method"), Some(json!("EMAIL_INVOICE"))),
-                (&format!("{at}/email"), Some(json!("billing@example.com"))),
-                (&format!("{at}/autoPay"), Some(json!(true))),
-                (&format!("{at}/defaultPaymentProfileId"), None),
-            ],
-        );
-    }
     let nobody = json!(uuid::Uuid::new_v4());
     if name == "CreateCustomerRequest" {
         if let Some(ids) = body.get("userIds").and_then(Value::as_array) {
@@ -600,7 +552,7 @@ mod tests {
             "CreateUserRequest",
             "UpdateUserRequest",
             "UpdateCustomerRequest",
-            "UpdateBillingRequest",
+            "Billing",
             "AddUserToCustomerRequest",
         ] {
             let validator = component_validator(name);
@@ -625,8 +577,6 @@ mod tests {
         let validator = component_validator(name);
         let mut runner = TestRunner::deterministic();
         let body = valid(&component(name), Mode::Full, &[])
-            .prop_filter("billing rules", |b| billing_rules_hold(&b["billing"]))
-            .boxed()
             .new_tree(&mut runner)
             .expect("a value")
             .current();
@@ -639,8 +589,12 @@ mod tests {
                 .collect();
             let property = &mutation.property;
             let named = at.iter().any(|p| p == property)
-                // `required` and `additionalProperties` are reported at the parent object.
-                || at.iter().any(|p| property.rsplit_once('/').is_some_and(|(parent, _)| p == parent));
+                // `required` and `additionalProperties` are reported at the parent object, and
+                // whatever breaks a `oneOf` branch at the `oneOf` (`/billing`).
+                || at.iter().any(|p| {
+                    property.rsplit_once('/').is_some_and(|(parent, _)| p == parent)
+                        || (p == "/billing" && property.starts_with("/billing/"))
+                });
             assert!(named, "{} at {property}: errors at {at:?}", mutation.what);
         }
     }
@@ -659,16 +613,16 @@ mod tests {
     }
 
     #[test]
-    fn billing_rules() {
-        assert!(billing_rules_hold(
-            &json!({"method": "EMAIL_INVOICE", "email": "a@b.se"})
-        ));
-        assert!(!billing_rules_hold(&json!({"method": "EMAIL_INVOICE"})));
-        assert!(!billing_rules_hold(
-            &json!({"method": "PAPER_INVOICE", "email": "a@b.se"})
-        ));
-        assert!(!billing_rules_hold(
-            &json!({"method": "EMAIL_INVOICE", "email": "a@b.se", "autoPay": true, "defaultPaymentProfileId": null})
-        ));
+    fn billing_is_one_of_its_shapes_by_method() {
+        let validator = component_validator("Billing");
+        assert!(validator.is_valid(&json!({"method": "EMAIL_INVOICE", "email": "a@b.se"})));
+        assert!(!validator.is_valid(&json!({"method": "EMAIL_INVOICE"})));
+        assert!(!validator.is_valid(&json!({"method": "PAPER_INVOICE", "email": "a@b.se"})));
+        let mut runner = TestRunner::deterministic();
+        let billing = valid(&component("Billing"), Mode::Random, &[]);
+        for _ in 0..32 {
+            let value = billing.new_tree(&mut runner).expect("a value").current();
+            assert!(validator.is_valid(&value), "{value}");
+        }
     }
 }
