@@ -472,7 +472,7 @@ pub trait ConnectApi {
     /// otherwise the answer is 400 `validation_error`. Users of other tenants are never
     /// reported.
     ///
-    /// Unlike the public reference, this operation requires an API key like every other: an
+    /// This operation requires an API key like every other, though it changes nothing: an
     /// unauthenticated existence check would let anyone enumerate who is a user. A missing or
     /// unknown key is answered with 401 `unauthorized`. The operation changes nothing, so it
     /// takes no idempotency key.

@@ -605,9 +605,9 @@ absent).
 `address`).
 
 `autoPay: true` without `defaultPaymentProfileId` is accepted: invoices are charged
-automatically once a profile is set. (The public reference refuses it; OpenAPI 3.0 can
-state that rule only as a conditional that generated clients turn into awkward types,
-and this API enforces nothing its schemas do not state.)
+automatically once a profile is set. (Refusing it would be a rule OpenAPI 3.0 can state
+only as a conditional that generated clients turn into awkward types, and this API
+enforces nothing its schemas do not state.)
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
@@ -7817,7 +7817,7 @@ Answers whether a user of the caller's tenant has the given `email` or the given
 otherwise the answer is 400 `validation_error`. Users of other tenants are never
 reported.
 
-Unlike the public reference, this operation requires an API key like every other: an
+This operation requires an API key like every other, though it changes nothing: an
 unauthenticated existence check would let anyone enumerate who is a user. A missing or
 unknown key is answered with 401 `unauthorized`. The operation changes nothing, so it
 takes no idempotency key.

@@ -76,6 +76,10 @@ pub use error::{ApiError, ErrorExt};
 pub use paging::{AllCustomers, AllUsers};
 pub use retry::{RetryPolicy, Retrying};
 
+/// This crate's version: the `info.version` of the API document it was generated from (its
+/// requests say so in their `User-Agent`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The README's examples compile too.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

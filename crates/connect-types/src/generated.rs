@@ -687,9 +687,9 @@ impl<'de> ::serde::Deserialize<'de> for AddressZip {
 `address`).
 
 `autoPay: true` without `defaultPaymentProfileId` is accepted: invoices are charged
-automatically once a profile is set. (The public reference refuses it; OpenAPI 3.0 can
-state that rule only as a conditional that generated clients turn into awkward types,
-and this API enforces nothing its schemas do not state.)
+automatically once a profile is set. (Refusing it would be a rule OpenAPI 3.0 can state
+only as a conditional that generated clients turn into awkward types, and this API
+enforces nothing its schemas do not state.)
 */
 #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
 #[serde(untagged)]
@@ -5528,7 +5528,7 @@ pub mod error {
     }
   },
   "Billing": {
-    "description": "How a customer is invoiced, one of two shapes told apart by `method`: by email\n(`EMAIL_INVOICE`, which needs `email`) or on paper (`PAPER_INVOICE`, which needs\n`address`).\n\n`autoPay: true` without `defaultPaymentProfileId` is accepted: invoices are charged\nautomatically once a profile is set. (The public reference refuses it; OpenAPI 3.0 can\nstate that rule only as a conditional that generated clients turn into awkward types,\nand this API enforces nothing its schemas do not state.)\n",
+    "description": "How a customer is invoiced, one of two shapes told apart by `method`: by email\n(`EMAIL_INVOICE`, which needs `email`) or on paper (`PAPER_INVOICE`, which needs\n`address`).\n\n`autoPay: true` without `defaultPaymentProfileId` is accepted: invoices are charged\nautomatically once a profile is set. (Refusing it would be a rule OpenAPI 3.0 can state\nonly as a conditional that generated clients turn into awkward types, and this API\nenforces nothing its schemas do not state.)\n",
     "oneOf": [
       {
         "$ref": "#/definitions/EmailInvoiceBilling"

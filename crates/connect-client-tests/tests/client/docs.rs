@@ -12,7 +12,7 @@ fn quickstart(text: &str, heading: &str) -> String {
 
 #[test]
 fn the_readme_quickstart_is_the_crate_docs_quickstart() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../connect-client");
     let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
     let docs: String = lib
         .lines()

@@ -35,7 +35,7 @@ async fn the_key_goes_on_every_request() {
         assert_eq!(request.header("x-api-key"), Some(KEY));
         assert_eq!(
             request.header("user-agent"),
-            Some(concat!("connect-client/", env!("CARGO_PKG_VERSION")))
+            Some(format!("connect-client/{}", connect_client::VERSION).as_str())
         );
     }
 }
