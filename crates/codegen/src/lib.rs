@@ -14,6 +14,7 @@
 
 mod api;
 pub mod breaking;
+pub mod changelog;
 mod client;
 mod errors;
 pub mod files;
