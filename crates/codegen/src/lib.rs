@@ -16,6 +16,7 @@ mod api;
 pub mod breaking;
 pub mod changelog;
 mod client;
+pub mod docs;
 mod errors;
 pub mod files;
 mod load;
@@ -59,6 +60,8 @@ pub struct Output {
     pub api: String,
     /// `src/generated.rs` of the client crate.
     pub client: String,
+    /// `src/docs.html` of the API crate: the API reference page ([`docs::html`]).
+    pub docs: String,
     /// What is suspect in the spec but did not stop generation, as `file:line (#/pointer):
     /// message`.
     pub warnings: Vec<String>,
@@ -79,6 +82,7 @@ pub fn generate(spec: &Spec, settings: &Settings) -> Result<Output, SpecError> {
         types: types::generate(&normalized, &document, &api, settings)?,
         api: api::generate(spec, &api, settings)?,
         client: client::generate(&normalized, &document, settings)?,
+        docs: docs::html(&spec.raw, &settings.source_label),
         warnings: normalized
             .warnings
             .iter()

@@ -127,6 +127,7 @@ impl ApiEntry {
                 root.join(self.client_dir()).join("src/generated.rs"),
                 output.client,
             ),
+            (root.join(self.api_dir()).join("src/docs.html"), output.docs),
         ])
     }
 
@@ -424,6 +425,10 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
         plan.writes
             .push((PathBuf::from(dir).join("src/generated.rs"), generated));
     }
+    plan.writes.push((
+        PathBuf::from(entry.api_dir()).join("src/docs.html"),
+        output.docs,
+    ));
     Ok(plan)
 }
 
@@ -741,7 +746,7 @@ semver.workspace = true
                     (
                         "src/lib.rs",
                         format!(
-                            "//! The {title} as a dropshot API trait, generated from `{spec}` by\n//! `cargo xtask generate`.\n//!\n//! [`{trait_name}`] has one method per operation; implement it and serve\n//! `{module}::api_description::<YourImpl>()`. This crate must not depend on a server or\n//! on the client.\n\n{generated}"
+                            "//! The {title} as a dropshot API trait, generated from `{spec}` by\n//! `cargo xtask generate`.\n//!\n//! [`{trait_name}`] has one method per operation; implement it and serve\n//! `{module}::api_description::<YourImpl>()`. This crate must not depend on a server or\n//! on the client.\n\n{generated}\n/// The API reference as one self-contained HTML page (no script, nothing fetched), generated\n/// from the spec beside the trait: serve it as `text/html`.\npub const DOCS_HTML: &str = include_str!(\"docs.html\");\n"
                         ),
                     ),
                     (
@@ -897,6 +902,7 @@ paths:
             "crates/pets-types/src/generated.rs",
             "crates/pets-api/Cargo.toml",
             "crates/pets-api/src/generated.rs",
+            "crates/pets-api/src/docs.html",
             "crates/pets-api/tests/roundtrip.rs",
             "crates/pets-client/Cargo.toml",
             "crates/pets-client/src/generated.rs",

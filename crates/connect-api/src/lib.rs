@@ -11,3 +11,7 @@
 mod generated;
 
 pub use generated::*;
+
+/// The API reference as one self-contained HTML page (no script, nothing fetched), generated
+/// from the spec beside the trait: `connect-server` serves it at `GET /docs`.
+pub const DOCS_HTML: &str = include_str!("docs.html");

@@ -603,3 +603,19 @@ pub async fn openapi_yaml(_rqctx: Rq) -> Result<http::Response<Body>, HttpError>
         .body(crate::SPEC_YAML.into())
         .map_err(|error| HttpError::for_internal_error(error.to_string()))
 }
+
+/// The API reference, rendered from the spec (`connect_api::DOCS_HTML`), outside the
+/// authenticated API like the spec itself. Its policy forbids loading anything: the page is
+/// self-contained, and a browser with no network shows all of it.
+#[dropshot::endpoint { method = GET, path = "/docs", unpublished = true }]
+pub async fn docs(_rqctx: Rq) -> Result<http::Response<Body>, HttpError> {
+    http::Response::builder()
+        .status(http::StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(
+            http::header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
+        )
+        .body(connect_api::DOCS_HTML.into())
+        .map_err(|error| HttpError::for_internal_error(error.to_string()))
+}

@@ -117,12 +117,15 @@ impl Config {
     }
 }
 
-/// The whole API: the generated trait's endpoints plus the unpublished `GET /openapi.yaml`.
+/// The whole API: the generated trait's endpoints plus the unpublished `GET /openapi.yaml` and
+/// `GET /docs` (the API reference page).
 pub fn api() -> anyhow::Result<ApiDescription<ServerContext>> {
     let mut api = connect_api::connect_api_mod::api_description::<handlers::ConnectServer>()
         .map_err(|error| anyhow::anyhow!("registering the Connect API: {error}"))?;
     api.register(handlers::openapi_yaml)
         .map_err(|error| anyhow::anyhow!("registering /openapi.yaml: {error}"))?;
+    api.register(handlers::docs)
+        .map_err(|error| anyhow::anyhow!("registering /docs: {error}"))?;
     Ok(api)
 }
 

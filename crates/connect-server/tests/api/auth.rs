@@ -210,3 +210,38 @@ async fn the_spec_is_served_without_a_key() {
     assert_eq!(response.headers()["content-type"], "application/yaml");
     assert_eq!(response.text().await.unwrap(), connect_server::SPEC_YAML);
 }
+
+/// The reference page is served without a key, names every operation of the spec with an
+/// anchor, and its policy lets it load nothing.
+#[tokio::test]
+async fn the_docs_page_is_served_without_a_key_and_names_every_operation() {
+    let server = start();
+    let response = server
+        .http
+        .get(format!("{}/docs", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/html; charset=utf-8"
+    );
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(policy.starts_with("default-src 'none'"), "{policy}");
+    let page = response.text().await.unwrap();
+    let spec: serde_json::Value = serde_yaml::from_str(connect_server::SPEC_YAML).unwrap();
+    let mut ids = 0;
+    for item in spec["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            if let Some(id) = operation["operationId"].as_str() {
+                assert!(page.contains(&format!("id=\"{id}\"")), "{id} has no anchor");
+                ids += 1;
+            }
+        }
+    }
+    assert_eq!(ids, 12);
+}

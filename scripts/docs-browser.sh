@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# GET /docs in headless Chromium (Debian's, installed here when missing), through Playwright:
+# no request but the page itself, none failed, every operationId anchored and linked, a
+# screenshot in target/docs.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null; then
+  (apt-get install -y --no-install-recommends chromium >/dev/null 2>&1) ||
+    (apt-get update >/dev/null && apt-get install -y --no-install-recommends chromium >/dev/null)
+fi
+work=target/browser
+mkdir -p "$work"
+[ -d "$work/node_modules/playwright-core" ] ||
+  npm install --silent --prefix "$work" playwright-core@1.65.1 >/dev/null
+cp scripts/docs-browser.mjs "$work/"
+
+cargo build --quiet -p connect-server
+log=$(mktemp)
+CONNECT_API_KEYS="docs=docs-key" target/debug/connect-server --bind 127.0.0.1:0 --log-format json 2>"$log" &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
+address=""
+for _ in $(seq 100); do
+  address=$(python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    entry = json.loads(line)
+    if entry.get("msg") == "ready":
+        print(entry["address"])
+        break
+' "$log" 2>/dev/null || true)
+  [ -n "$address" ] && break
+  sleep 0.1
+done
+[ -n "$address" ] || { echo "the server did not start"; cat "$log"; exit 1; }
+node "$work/docs-browser.mjs" "http://$address" "$PWD/target/docs.png"
