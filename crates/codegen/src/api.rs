@@ -47,10 +47,12 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
         }
     });
 
+    let shared = Shared::of(api);
+    let mut emitted = std::collections::BTreeSet::new();
     let mut items = Vec::new();
     let mut methods = Vec::new();
     for op in &api.operations {
-        let (op_items, method) = operation(op, api, &types, &definitions);
+        let (op_items, method) = operation(op, api, &shared, &mut emitted, &types, &definitions);
         items.extend(op_items);
         methods.push(method);
     }
@@ -92,10 +94,86 @@ pub fn generate(spec: &Spec, api: &Api, settings: &Settings) -> Result<String, S
     crate::render(tokens, settings, spec)
 }
 
+/// Header parameter sets and response header sets made only of components, each one struct for
+/// every operation that has it, named after its components (`IdempotencyKeyHeaders`), not
+/// after an operation: what the spec says once exists once.
+struct Shared {
+    /// Operation id to the name of its header parameter set, and the operations sharing it.
+    params: std::collections::BTreeMap<String, (String, Vec<String>)>,
+    /// Operation id to the name of its success response's header set, and who shares it.
+    responses: std::collections::BTreeMap<String, (String, Vec<String>)>,
+}
+
+impl Shared {
+    fn of(api: &Api) -> Self {
+        // Names an operation's own items have: a shared name must be none of them.
+        let mut taken: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for op in &api.operations {
+            for suffix in [
+                "Path",
+                "Query",
+                "Headers",
+                "ResponseHeaders",
+                "Error",
+                "ErrorBody",
+            ] {
+                taken.insert(op.item_name(suffix));
+            }
+        }
+        taken.extend(api.kinds.iter().map(|kind| kind.alias.clone()));
+        let name_of = |components: &[Option<String>], suffix: &str| -> Option<String> {
+            let names: Option<Vec<String>> = components
+                .iter()
+                .map(|c| c.as_deref().map(naming::pascal))
+                .collect();
+            let name = format!("{}{suffix}", names?.concat());
+            (!taken.contains(&name)).then_some(name)
+        };
+        let mut params = std::collections::BTreeMap::new();
+        let mut responses = std::collections::BTreeMap::new();
+        for op in &api.operations {
+            let headers = op.params_in(Location::Header);
+            if !headers.is_empty() {
+                let components: Vec<Option<String>> =
+                    headers.iter().map(|p| p.component()).collect();
+                if let Some(name) = name_of(&components, "Headers") {
+                    params.insert(op.name.id.clone(), (name, Vec::new()));
+                }
+            }
+            let headers = &op.success.headers;
+            if !headers.is_empty() {
+                let components: Vec<Option<String>> =
+                    headers.iter().map(|h| h.component.clone()).collect();
+                if let Some(name) = name_of(&components, "ResponseHeaders") {
+                    responses.insert(op.name.id.clone(), (name, Vec::new()));
+                }
+            }
+        }
+        // Who shares each set, for its doc.
+        for map in [&mut params, &mut responses] {
+            let by_name: Vec<(String, String)> = map
+                .iter()
+                .map(|(op, (name, _))| (name.clone(), op.clone()))
+                .collect();
+            for (_, (name, sharers)) in map.iter_mut() {
+                *sharers = api
+                    .operations
+                    .iter()
+                    .map(|op| op.name.id.clone())
+                    .filter(|id| by_name.iter().any(|(n, op)| n == name && op == id))
+                    .collect();
+            }
+        }
+        Self { params, responses }
+    }
+}
+
 /// The items (parameter sets, response headers) and the trait method of one operation.
 fn operation(
     op: &Operation,
     api: &Api,
+    shared: &Shared,
+    emitted: &mut std::collections::BTreeSet<String>,
     types: &TokenStream,
     definitions: &TokenStream,
 ) -> (Vec<TokenStream>, TokenStream) {
@@ -111,8 +189,43 @@ fn operation(
         if params.is_empty() {
             continue;
         }
-        let name = format_ident!("{}", op.item_name(suffix));
-        items.push(param_set(op, &name, location, &params, types, definitions));
+        let shared_set = (location == Location::Header)
+            .then(|| shared.params.get(&op.name.id))
+            .flatten();
+        let name = match shared_set {
+            Some((name, sharers)) => {
+                let ident = format_ident!("{name}");
+                if emitted.insert(name.clone()) {
+                    let doc = format!(
+                        " The header parameters {} (components of the spec), of {}.",
+                        components_of(&params),
+                        quoted(sharers)
+                    );
+                    items.push(param_set(
+                        &doc,
+                        &ident,
+                        location,
+                        &params,
+                        types,
+                        definitions,
+                    ));
+                }
+                ident
+            }
+            None => {
+                let ident = format_ident!("{}", op.item_name(suffix));
+                let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.name.id);
+                items.push(param_set(
+                    &doc,
+                    &ident,
+                    location,
+                    &params,
+                    types,
+                    definitions,
+                ));
+                ident
+            }
+        };
         let arg = format_ident!("{arg}");
         // A websocket's handler runs after the upgrade, too late to refuse: its parameters
         // are checked before.
@@ -183,8 +296,15 @@ fn operation(
         };
         return (items, method);
     }
-    let (response, header_item) = success_type(op, types);
-    items.extend(header_item);
+    let (response, header_item) = success_type(op, shared.responses.get(&op.name.id), types);
+    // A shared header set is emitted with its first operation.
+    if let (Some(item), Some((name, _))) = (&header_item, shared.responses.get(&op.name.id)) {
+        if emitted.insert(name.clone()) {
+            items.push(item.clone());
+        }
+    } else {
+        items.extend(header_item);
+    }
     let error = format_ident!("{}", api.kinds[op.kind].alias);
 
     let doc_lines = doc_lines(&docs(op));
@@ -239,8 +359,13 @@ fn notes(op: &Operation) -> Vec<String> {
     notes
 }
 
-/// The success type of an operation, and the struct of its response headers if it has any.
-fn success_type(op: &Operation, types: &TokenStream) -> (TokenStream, Option<TokenStream>) {
+/// The success type of an operation, and the struct of its response headers if it has any
+/// (named `shared`'s name when the set is shared).
+fn success_type(
+    op: &Operation,
+    shared: Option<&(String, Vec<String>)>,
+    types: &TokenStream,
+) -> (TokenStream, Option<TokenStream>) {
     let success = &op.success;
     let Some(&status) = success.statuses.first() else {
         return (quote! { ::spec_runtime::AnyResponse }, None);
@@ -252,7 +377,10 @@ fn success_type(op: &Operation, types: &TokenStream) -> (TokenStream, Option<Tok
         Content::Raw => Some(quote! { ::spec_runtime::RawContent }),
     };
     let headers = (!success.headers.is_empty()).then(|| {
-        let name = format_ident!("{}", op.item_name("ResponseHeaders"));
+        let name = match shared {
+            Some((name, _)) => format_ident!("{name}"),
+            None => format_ident!("{}", op.item_name("ResponseHeaders")),
+        };
         let fields = naming::field_idents(success.headers.iter().map(|h| h.name.as_str()));
         let fields = success.headers.iter().zip(fields).map(|(h, field)| {
             let wire = &h.name;
@@ -270,7 +398,13 @@ fn success_type(op: &Operation, types: &TokenStream) -> (TokenStream, Option<Tok
                 quote! { #doc #[serde(rename = #wire, skip_serializing_if = "Option::is_none")] pub #field: ::std::option::Option<#ty>, }
             }
         });
-        let doc = format!(" Headers of the success response of `{}`.", op.name.id);
+        let doc = match shared {
+            Some((_, sharers)) => format!(
+                " Headers of the success responses of {} (components of the spec).",
+                quoted(sharers)
+            ),
+            None => format!(" Headers of the success response of `{}`.", op.name.id),
+        };
         (
             quote! { #name },
             quote! {
@@ -311,7 +445,7 @@ fn success_type(op: &Operation, types: &TokenStream) -> (TokenStream, Option<Tok
 
 /// A parameter set: one invocation of `spec_runtime::param_set!`.
 fn param_set(
-    op: &Operation,
+    doc: &str,
     name: &Ident,
     location: Location,
     params: &[&Param],
@@ -363,7 +497,6 @@ fn param_set(
             pub #field: #ty,
         }
     });
-    let doc = format!(" The {} parameters of `{}`.", location.as_str(), op.name.id);
     quote! {
         ::spec_runtime::param_set! {
             #[doc = #doc]
@@ -373,6 +506,22 @@ fn param_set(
             }
         }
     }
+}
+
+/// `` `a`, `b` and `c` ``.
+fn quoted(names: &[String]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The wire names of a shared set's parameters.
+fn components_of(params: &[&Param]) -> String {
+    let names: Vec<String> = params.iter().map(|p| p.name.clone()).collect();
+    quoted(&names)
 }
 
 /// The Rust type a parameter or header parses into.

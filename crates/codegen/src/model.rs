@@ -76,6 +76,16 @@ pub struct Param {
     pub pointer: String,
 }
 
+impl Param {
+    /// The `components/parameters` entry it is, when it is one (by reference).
+    pub fn component(&self) -> Option<String> {
+        self.pointer
+            .strip_prefix("/components/parameters/")
+            .filter(|rest| !rest.contains('/'))
+            .map(|name| name.replace("~1", "/").replace("~0", "~"))
+    }
+}
+
 /// The Rust type a parameter or response header parses into.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ParamType {
@@ -128,6 +138,8 @@ pub struct ResponseHeader {
     pub required: bool,
     pub description: Option<String>,
     pub ty: ParamType,
+    /// The `components/headers` entry it is, when it is one (by reference).
+    pub component: Option<String>,
 }
 
 /// One documented error response.
@@ -1183,6 +1195,11 @@ impl Ctx<'_, '_> {
                 ));
             }
             let (header, header_pointer) = self.resolve(header, &header_pointer)?;
+            let component = header_pointer
+                .as_str()
+                .strip_prefix("/components/headers/")
+                .filter(|rest| !rest.contains('/'))
+                .map(|name| name.replace("~1", "/").replace("~0", "~"));
             let schema = header.get("schema").cloned().unwrap_or(Value::Null);
             let (ty, _) = match schema {
                 Value::Null => (ParamType::String, Value::Null),
@@ -1199,6 +1216,7 @@ impl Ctx<'_, '_> {
                     .and_then(Value::as_str)
                     .map(str::to_string),
                 ty,
+                component,
             });
         }
         Ok(headers)

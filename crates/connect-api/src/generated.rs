@@ -55,12 +55,12 @@
     }
 }
 ::spec_runtime::param_set! {
-    /// The header parameters of `createUser`.
+    /// The header parameters `X-Idempotency-Key` (components of the spec), of `createUser`, `updateUser`, `createCustomer`, `updateCustomer`, `updateCustomerBilling`, `addUserToCustomer` and `removeUserFromCustomer`.
     #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct CreateUserHeaders {
+    pub struct IdempotencyKeyHeaders {
         /// Optional idempotency key chosen by the caller, for example a UUID. The first request
         /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
+        /// tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
         /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
         /// 409 `idempotency_key_locked`; the same key with a different request with 409
         /// `idempotency_key_mismatch`.
@@ -72,9 +72,9 @@
         pub x_idempotency_key: ::std::option::Option<::std::string::String>,
     }
 }
-/// Headers of the success response of `createUser`.
+/// Headers of the success responses of `createUser`, `updateUser`, `createCustomer`, `updateCustomer`, `updateCustomerBilling`, `addUserToCustomer` and `removeUserFromCustomer` (components of the spec).
 #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct CreateUserResponseHeaders {
+pub struct IdempotentReplayedResponseHeaders {
     /// `true` when this response is a replay of the response kept for the request's
     /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
     /// error is the kept status and body (with the original `requestId`).
@@ -102,33 +102,6 @@ pub struct CreateUserResponseHeaders {
         #[param(required, "userId", r#"{"type":"string","maxLength":300}"#)]
         pub user_id: ::std::string::String,
     }
-}
-::spec_runtime::param_set! {
-    /// The header parameters of `updateUser`.
-    #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct UpdateUserHeaders {
-        /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-        /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
-        /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
-        /// 409 `idempotency_key_locked`; the same key with a different request with 409
-        /// `idempotency_key_mismatch`.
-        #[param(
-            optional,
-            "X-Idempotency-Key",
-            r#"{"type":"string","minLength":1,"maxLength":256}"#
-        )]
-        pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-    }
-}
-/// Headers of the success response of `updateUser`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct UpdateUserResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
-    /// error is the kept status and body (with the original `requestId`).
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
 ::spec_runtime::param_set! {
     /// The query parameters of `listCustomers`.
@@ -172,33 +145,6 @@ pub struct UpdateUserResponseHeaders {
     }
 }
 ::spec_runtime::param_set! {
-    /// The header parameters of `createCustomer`.
-    #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct CreateCustomerHeaders {
-        /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-        /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
-        /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
-        /// 409 `idempotency_key_locked`; the same key with a different request with 409
-        /// `idempotency_key_mismatch`.
-        #[param(
-            optional,
-            "X-Idempotency-Key",
-            r#"{"type":"string","minLength":1,"maxLength":256}"#
-        )]
-        pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-    }
-}
-/// Headers of the success response of `createCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct CreateCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
-    /// error is the kept status and body (with the original `requestId`).
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-::spec_runtime::param_set! {
     /// The path parameters of `getCustomer`.
     #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
     pub struct GetCustomerPath {
@@ -219,33 +165,6 @@ pub struct CreateCustomerResponseHeaders {
     }
 }
 ::spec_runtime::param_set! {
-    /// The header parameters of `updateCustomer`.
-    #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct UpdateCustomerHeaders {
-        /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-        /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
-        /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
-        /// 409 `idempotency_key_locked`; the same key with a different request with 409
-        /// `idempotency_key_mismatch`.
-        #[param(
-            optional,
-            "X-Idempotency-Key",
-            r#"{"type":"string","minLength":1,"maxLength":256}"#
-        )]
-        pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-    }
-}
-/// Headers of the success response of `updateCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct UpdateCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
-    /// error is the kept status and body (with the original `requestId`).
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-::spec_runtime::param_set! {
     /// The path parameters of `updateCustomerBilling`.
     #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
     pub struct UpdateCustomerBillingPath {
@@ -256,33 +175,6 @@ pub struct UpdateCustomerResponseHeaders {
     }
 }
 ::spec_runtime::param_set! {
-    /// The header parameters of `updateCustomerBilling`.
-    #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct UpdateCustomerBillingHeaders {
-        /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-        /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
-        /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
-        /// 409 `idempotency_key_locked`; the same key with a different request with 409
-        /// `idempotency_key_mismatch`.
-        #[param(
-            optional,
-            "X-Idempotency-Key",
-            r#"{"type":"string","minLength":1,"maxLength":256}"#
-        )]
-        pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-    }
-}
-/// Headers of the success response of `updateCustomerBilling`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct UpdateCustomerBillingResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
-    /// error is the kept status and body (with the original `requestId`).
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
-}
-::spec_runtime::param_set! {
     /// The path parameters of `addUserToCustomer`.
     #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
     pub struct AddUserToCustomerPath {
@@ -291,33 +183,6 @@ pub struct UpdateCustomerBillingResponseHeaders {
         #[param(required, "customerId", r#"{"type":"string","maxLength":64}"#)]
         pub customer_id: ::std::string::String,
     }
-}
-::spec_runtime::param_set! {
-    /// The header parameters of `addUserToCustomer`.
-    #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct AddUserToCustomerHeaders {
-        /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-        /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
-        /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
-        /// 409 `idempotency_key_locked`; the same key with a different request with 409
-        /// `idempotency_key_mismatch`.
-        #[param(
-            optional,
-            "X-Idempotency-Key",
-            r#"{"type":"string","minLength":1,"maxLength":256}"#
-        )]
-        pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-    }
-}
-/// Headers of the success response of `addUserToCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct AddUserToCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
-    /// error is the kept status and body (with the original `requestId`).
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `removeUserFromCustomer`.
@@ -337,33 +202,6 @@ pub struct AddUserToCustomerResponseHeaders {
         #[param(required, "userId", r#"{"type":"string","format":"uuid"}"#)]
         pub user_id: ::uuid::Uuid,
     }
-}
-::spec_runtime::param_set! {
-    /// The header parameters of `removeUserFromCustomer`.
-    #[params(Header, ::connect_types::SCHEMA_DEFINITIONS)]
-    pub struct RemoveUserFromCustomerHeaders {
-        /// Optional idempotency key chosen by the caller, for example a UUID. The first request
-        /// with a key is processed and its response kept for 24 hours; an identical retry (same
-        /// tenant, method, path, query and body bytes) returns the kept response (a replayed
-        /// success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
-        /// 409 `idempotency_key_locked`; the same key with a different request with 409
-        /// `idempotency_key_mismatch`.
-        #[param(
-            optional,
-            "X-Idempotency-Key",
-            r#"{"type":"string","minLength":1,"maxLength":256}"#
-        )]
-        pub x_idempotency_key: ::std::option::Option<::std::string::String>,
-    }
-}
-/// Headers of the success response of `removeUserFromCustomer`.
-#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
-pub struct RemoveUserFromCustomerResponseHeaders {
-    /// `true` when this response is a replay of the response kept for the request's
-    /// `X-Idempotency-Key`; absent otherwise. Only success responses carry it: a replayed
-    /// error is the kept status and body (with the original `requestId`).
-    #[serde(rename = "Idempotent-Replayed", skip_serializing_if = "Option::is_none")]
-    pub idempotent_replayed: ::std::option::Option<::std::string::String>,
 }
 /// The API as the spec describes it. Implement it, then serve `connect_api_mod::api_description::<YourImpl>()`.
 #[::dropshot::api_description]
@@ -408,12 +246,12 @@ pub trait ConnectApi {
     }]
     async fn create_user(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        headers: ::spec_runtime::Params<CreateUserHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
         body: ::spec_runtime::JsonBody<::connect_types::CreateUserRequest>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseCreated<::connect_types::User>,
-            CreateUserResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;
@@ -456,12 +294,12 @@ pub trait ConnectApi {
     async fn update_user(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::spec_runtime::Params<UpdateUserPath>,
-        headers: ::spec_runtime::Params<UpdateUserHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
         body: ::spec_runtime::JsonBody<::connect_types::UpdateUserRequest>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseOk<::connect_types::User>,
-            UpdateUserResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;
@@ -534,12 +372,12 @@ pub trait ConnectApi {
     }]
     async fn create_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
-        headers: ::spec_runtime::Params<CreateCustomerHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
         body: ::spec_runtime::JsonBody<::connect_types::CreateCustomerRequest>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseCreated<::connect_types::Customer>,
-            CreateCustomerResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;
@@ -581,12 +419,12 @@ pub trait ConnectApi {
     async fn update_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::spec_runtime::Params<UpdateCustomerPath>,
-        headers: ::spec_runtime::Params<UpdateCustomerHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
         body: ::spec_runtime::JsonBody<::connect_types::UpdateCustomerRequest>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseOk<::connect_types::Customer>,
-            UpdateCustomerResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;
@@ -610,12 +448,12 @@ pub trait ConnectApi {
     async fn update_customer_billing(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::spec_runtime::Params<UpdateCustomerBillingPath>,
-        headers: ::spec_runtime::Params<UpdateCustomerBillingHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
         body: ::spec_runtime::JsonBody<::connect_types::Billing>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseOk<::connect_types::Customer>,
-            UpdateCustomerBillingResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;
@@ -639,12 +477,12 @@ pub trait ConnectApi {
     async fn add_user_to_customer(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::spec_runtime::Params<AddUserToCustomerPath>,
-        headers: ::spec_runtime::Params<AddUserToCustomerHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
         body: ::spec_runtime::JsonBody<::connect_types::AddUserToCustomerRequest>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseCreated<::connect_types::CustomerUser>,
-            AddUserToCustomerResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;
@@ -670,11 +508,11 @@ pub trait ConnectApi {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         path: ::spec_runtime::Params<RemoveUserFromCustomerPath>,
         query: ::spec_runtime::Params<RemoveUserFromCustomerQuery>,
-        headers: ::spec_runtime::Params<RemoveUserFromCustomerHeaders>,
+        headers: ::spec_runtime::Params<IdempotencyKeyHeaders>,
     ) -> ::std::result::Result<
         ::dropshot::HttpResponseHeaders<
             ::dropshot::HttpResponseDeleted,
-            RemoveUserFromCustomerResponseHeaders,
+            IdempotentReplayedResponseHeaders,
         >,
         ApiError,
     >;

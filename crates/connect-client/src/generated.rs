@@ -7585,7 +7585,7 @@ Conventions that hold for every operation:
 - **Idempotency.** Every mutating operation accepts the optional `X-Idempotency-Key`
   header. The first request with a key is processed and its full response (status,
   headers, body) is kept for 24 hours. An identical retry (same tenant, method, path,
-  query and body bytes) returns the kept response again and executes nothing twice; a
+  query, `Content-Type` and body bytes) returns the kept response again and executes nothing twice; a
   replayed success carries the header `Idempotent-Replayed: true` (a replayed 4xx is the
   kept status and body, its `requestId` included, without the header). An identical request while the
   first is still running is answered with 409 `idempotency_key_locked` (retry later); the
@@ -7729,7 +7729,7 @@ Sends a `POST` request to `/users`
 Arguments:
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
@@ -7793,7 +7793,7 @@ rather than a UUID for that reason; an id that names no user of the tenant is a 
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
@@ -7901,7 +7901,7 @@ Sends a `POST` request to `/customers`
 Arguments:
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
@@ -7962,7 +7962,7 @@ customer of the tenant is answered with 404 `not_found`.
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
@@ -8001,7 +8001,7 @@ customer of the tenant is answered with 404 `not_found`.
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
@@ -8040,7 +8040,7 @@ customer of the tenant is answered with 404 `not_found`.
 
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.
@@ -8081,7 +8081,7 @@ customer of the tenant is answered with 404 `not_found`.
 - `user_id`: The `userId` of the user to unlink from the customer.
 - `x_idempotency_key`: Optional idempotency key chosen by the caller, for example a UUID. The first request
 with a key is processed and its response kept for 24 hours; an identical retry (same
-tenant, method, path, query and body bytes) returns the kept response (a replayed
+tenant, method, path, query, `Content-Type` and body bytes) returns the kept response (a replayed
 success with `Idempotent-Replayed: true`). While the first request runs, a retry is answered with
 409 `idempotency_key_locked`; the same key with a different request with 409
 `idempotency_key_mismatch`.

@@ -3,22 +3,19 @@
 use std::future::Future;
 
 use connect_api::{
-    AddUserToCustomerHeaders, AddUserToCustomerPath, AddUserToCustomerResponseHeaders, ApiError,
-    ConnectApi, CreateCustomerHeaders, CreateCustomerResponseHeaders, CreateUserHeaders,
-    CreateUserResponseHeaders, GetCustomerPath, GetUserPath, ListCustomersQuery, ListUsersQuery,
-    RemoveUserFromCustomerHeaders, RemoveUserFromCustomerPath, RemoveUserFromCustomerQuery,
-    RemoveUserFromCustomerResponseHeaders, UpdateCustomerBillingHeaders, UpdateCustomerBillingPath,
-    UpdateCustomerBillingResponseHeaders, UpdateCustomerHeaders, UpdateCustomerPath,
-    UpdateCustomerResponseHeaders, UpdateUserHeaders, UpdateUserPath, UpdateUserResponseHeaders,
+    AddUserToCustomerPath, ApiError, ConnectApi, GetCustomerPath, GetUserPath,
+    IdempotencyKeyHeaders, IdempotentReplayedResponseHeaders, ListCustomersQuery, ListUsersQuery,
+    RemoveUserFromCustomerPath, RemoveUserFromCustomerQuery, UpdateCustomerBillingPath,
+    UpdateCustomerPath, UpdateUserPath,
 };
 use connect_types as types;
 use dropshot::{
-    Body, ErrorStatusCode, HttpError, HttpResponseCreated, HttpResponseDeleted,
+    Body, ErrorStatusCode, HttpCodedResponse, HttpError, HttpResponseCreated, HttpResponseDeleted,
     HttpResponseHeaders, HttpResponseOk, RequestContext,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spec_runtime::{JsonBody, Params};
+use spec_runtime::{JsonBody, Params, Validated};
 use uuid::Uuid;
 
 use crate::ServerContext;
@@ -73,39 +70,113 @@ fn authenticate(rqctx: &Rq) -> Result<Tenant, ApiError> {
         .ok_or_else(|| unauthorized("a valid X-API-Key header is required"))
 }
 
-/// Runs a write under its idempotency key, if it has one. Returns the value and whether it was
-/// replayed from an earlier identical request.
-async fn idempotent<T, Fut>(
-    rqctx: &Rq,
-    tenant: &Tenant,
-    key: Option<&str>,
-    body: Option<&[u8]>,
-    run: Fut,
-) -> Result<(T, bool), ApiError>
+/// What a write under the spec's idempotency convention answers: the handler's response, with
+/// `Idempotent-Replayed` when it is a kept one.
+type Keyed<W> = Result<HttpResponseHeaders<W, IdempotentReplayedResponseHeaders>, ApiError>;
+
+/// A write with a JSON body under the spec's idempotency convention (`X-Idempotency-Key` in,
+/// `Idempotent-Replayed` out), written once for every such operation: authenticates, reads the
+/// body (after the key is checked), then runs `write` with the decoded body under the key (see
+/// [`keyed`]) and answers `wrap` of its value.
+async fn keyed_write<B, T, W, F, Fut>(
+    rq: &Rq,
+    headers: Params<IdempotencyKeyHeaders>,
+    body: JsonBody<B>,
+    wrap: fn(T) -> W,
+    write: F,
+) -> Keyed<W>
 where
+    B: Validated,
     T: Serialize + DeserializeOwned,
+    W: HttpCodedResponse,
+    F: FnOnce(Tenant, B) -> Fut,
     Fut: Future<Output = Result<T, ApiError>>,
 {
-    let Some(key) = key else {
-        return run.await.map(|value| (value, false));
+    handle(rq, |tenant| async move {
+        let body = body.read(&rq.context().body).await;
+        let bytes = body.bytes().map(<[u8]>::to_vec);
+        let run = async {
+            let request = body.into_inner()?;
+            write(tenant.clone(), request).await
+        };
+        keyed(rq, &tenant, headers, bytes.as_deref(), wrap, run).await
+    })
+    .await
+}
+
+/// [`keyed_write`] for a write without a body.
+async fn keyed_call<T, W, F, Fut>(
+    rq: &Rq,
+    headers: Params<IdempotencyKeyHeaders>,
+    wrap: fn(T) -> W,
+    write: F,
+) -> Keyed<W>
+where
+    T: Serialize + DeserializeOwned,
+    W: HttpCodedResponse,
+    F: FnOnce(Tenant) -> Fut,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    handle(rq, |tenant| async move {
+        let run = write(tenant.clone());
+        keyed(rq, &tenant, headers, Some(&[]), wrap, run).await
+    })
+    .await
+}
+
+/// Runs `run` under the request's idempotency key, if it has one: a kept outcome of an
+/// identical request (its fingerprint: method, path and query, `Content-Type`, body bytes) is
+/// replayed instead, and this one's outcome is kept (see [`crate::idempotency`]).
+async fn keyed<T, W, Fut>(
+    rq: &Rq,
+    tenant: &Tenant,
+    headers: Params<IdempotencyKeyHeaders>,
+    body: Option<&[u8]>,
+    wrap: fn(T) -> W,
+    run: Fut,
+) -> Keyed<W>
+where
+    T: Serialize + DeserializeOwned,
+    W: HttpCodedResponse,
+    Fut: Future<Output = Result<T, ApiError>>,
+{
+    let answer = |value: T, replayed: bool| {
+        HttpResponseHeaders::new(
+            wrap(value),
+            IdempotentReplayedResponseHeaders {
+                idempotent_replayed: replayed.then(|| "true".to_string()),
+            },
+        )
     };
-    let keys = &rqctx.context().idempotency;
-    let uri = rqctx.request.uri();
+    let Some(key) = headers.into_inner()?.x_idempotency_key else {
+        return Ok(answer(run.await?, false));
+    };
+    let keys = &rq.context().idempotency;
+    let request = &rq.request;
+    let uri = request.uri();
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let fingerprint = keys.fingerprint(rqctx.request.method().as_str(), path_and_query, body);
-    match keys.begin(tenant, key, fingerprint)? {
-        Begin::Replay(outcome) => outcome.replay().map(|value| (value, true)),
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|value| value.as_bytes());
+    let fingerprint = keys.fingerprint(
+        request.method().as_str(),
+        path_and_query,
+        content_type,
+        body,
+    );
+    match keys.begin(tenant, &key, fingerprint)? {
+        Begin::Replay(outcome) => Ok(answer(outcome.replay()?, true)),
         Begin::Run(guard) => {
             // The kept response is the whole response, its request id included.
             let result = run.await.map_err(|mut error| {
                 if let Some(body) = error.spec_body_mut() {
-                    body.request_id
-                        .get_or_insert_with(|| rqctx.request_id.clone());
+                    body.request_id.get_or_insert_with(|| rq.request_id.clone());
                 }
                 error
             });
             guard.finish(Outcome::of(&result));
-            result.map(|value| (value, false))
+            Ok(answer(result?, false))
         }
     }
 }
@@ -128,10 +199,6 @@ async fn page_room<'a>(
         .acquire_many(u32::try_from(permits).unwrap_or(u32::MAX))
         .await
         .expect("the page budget is never closed")
-}
-
-fn replayed(replayed: bool) -> Option<String> {
-    replayed.then(|| "true".to_string())
 }
 
 /// Path ids are plain strings in the spec, so that a malformed id is simply not found.
@@ -200,6 +267,33 @@ fn page_request(
     })
 }
 
+/// A list page under the spec's paging convention, written once for every list: authenticates,
+/// checks the query (its `limit`, `offset` and `cursor` are `bounds` of it), waits for room to
+/// build the page, runs `fetch`, and answers the items with their `pagination` (and the cursor
+/// of the next page).
+async fn paged<Q, T, F, Fut>(
+    rq: &Rq,
+    listing: Listing,
+    query: Params<Q>,
+    bounds: fn(&Q) -> (i64, i64, Option<&str>),
+    fetch: F,
+) -> Result<(Vec<T>, types::Pagination), ApiError>
+where
+    F: FnOnce(Tenant, Q, PageRequest) -> Fut,
+    Fut: Future<Output = Result<Page<T>, crate::store::StoreError>>,
+{
+    handle(rq, |tenant| async move {
+        let query = query.into_inner()?;
+        let (limit, offset, cursor) = bounds(&query);
+        let page = page_request(rq, &tenant, listing, limit, offset, cursor)?;
+        let _room = page_room(rq, &tenant, listing, page.limit).await;
+        let found = fetch(tenant.clone(), query, page).await?;
+        let pagination = pagination(rq, &tenant, listing, &found, page);
+        Ok((found.items, pagination))
+    })
+    .await
+}
+
 impl ConnectApi for ConnectServer {
     type Context = ServerContext;
 
@@ -207,67 +301,30 @@ impl ConnectApi for ConnectServer {
         rqctx: Rq,
         query: Params<ListUsersQuery>,
     ) -> Result<HttpResponseOk<types::UserPage>, ApiError> {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let query = query.into_inner()?;
-            let page = page_request(
-                rq,
-                &tenant,
-                Listing::Users,
-                query.limit,
-                query.offset,
-                query.cursor.as_deref(),
-            )?;
-            let filter = UserFilter {
-                text: query.filter.filter(|text| !text.is_empty()),
-                customer_ids: query.customer_id,
-            };
-            let _room = page_room(rq, &tenant, Listing::Users, page.limit).await;
-            let found = rq
-                .context()
-                .store
-                .list_users(&tenant, &filter, page)
-                .await?;
-            Ok(HttpResponseOk(types::UserPage {
-                pagination: pagination(rq, &tenant, Listing::Users, &found, page),
-                items: found.items,
-            }))
-        })
-        .await
+        let store = &rqctx.context().store;
+        let bounds: fn(&ListUsersQuery) -> (i64, i64, Option<&str>) =
+            |q| (q.limit, q.offset, q.cursor.as_deref());
+        let (items, pagination) =
+            paged(&rqctx, Listing::Users, query, bounds, |tenant, q, page| {
+                let filter = UserFilter {
+                    text: q.filter.filter(|text| !text.is_empty()),
+                    customer_ids: q.customer_id,
+                };
+                async move { store.list_users(&tenant, &filter, page).await }
+            })
+            .await?;
+        Ok(HttpResponseOk(types::UserPage { items, pagination }))
     }
 
     async fn create_user(
         rqctx: Rq,
-        headers: Params<CreateUserHeaders>,
+        headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::CreateUserRequest>,
-    ) -> Result<
-        HttpResponseHeaders<HttpResponseCreated<types::User>, CreateUserResponseHeaders>,
-        ApiError,
-    > {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let body = body.read(&rq.context().body).await;
-            let headers = headers.into_inner()?;
-            let bytes = body.bytes().map(<[u8]>::to_vec);
-            let (user, was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                bytes.as_deref(),
-                async {
-                    let request = body.into_inner()?;
-                    Ok(rq.context().store.create_user(&tenant, request).await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseCreated(user),
-                CreateUserResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
-        .await
+    ) -> Keyed<HttpResponseCreated<types::User>> {
+        let store = &rqctx.context().store;
+        let write =
+            |tenant: Tenant, request| async move { Ok(store.create_user(&tenant, request).await?) };
+        keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
     }
 
     async fn get_user(
@@ -291,35 +348,15 @@ impl ConnectApi for ConnectServer {
     async fn update_user(
         rqctx: Rq,
         path: Params<UpdateUserPath>,
-        headers: Params<UpdateUserHeaders>,
+        headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::UpdateUserRequest>,
-    ) -> Result<HttpResponseHeaders<HttpResponseOk<types::User>, UpdateUserResponseHeaders>, ApiError>
-    {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let body = body.read(&rq.context().body).await;
-            let headers = headers.into_inner()?;
-            let bytes = body.bytes().map(<[u8]>::to_vec);
-            let (user, was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                bytes.as_deref(),
-                async {
-                    let id = path_id(&path.into_inner()?.user_id, "user")?;
-                    let request = body.into_inner()?;
-                    Ok(rq.context().store.update_user(&tenant, id, request).await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseOk(user),
-                UpdateUserResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
-        .await
+    ) -> Keyed<HttpResponseOk<types::User>> {
+        let store = &rqctx.context().store;
+        let write = |tenant: Tenant, request: types::UpdateUserRequest| async move {
+            let id = path_id(&path.into_inner()?.user_id, "user")?;
+            Ok(store.update_user(&tenant, id, request).await?)
+        };
+        keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
     }
 
     async fn verify_user_exists(
@@ -354,67 +391,31 @@ impl ConnectApi for ConnectServer {
         rqctx: Rq,
         query: Params<ListCustomersQuery>,
     ) -> Result<HttpResponseOk<types::CustomerPage>, ApiError> {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let query = query.into_inner()?;
-            let page = page_request(
-                rq,
-                &tenant,
-                Listing::Customers,
-                query.limit,
-                query.offset,
-                query.cursor.as_deref(),
-            )?;
+        let store = &rqctx.context().store;
+        let bounds: fn(&ListCustomersQuery) -> (i64, i64, Option<&str>) =
+            |q| (q.limit, q.offset, q.cursor.as_deref());
+        let listing = Listing::Customers;
+        let (items, pagination) = paged(&rqctx, listing, query, bounds, |tenant, q, page| {
             let filter = CustomerFilter {
-                text: query.filter.filter(|text| !text.is_empty()),
-                customer_type: query.customer_type,
+                text: q.filter.filter(|text| !text.is_empty()),
+                customer_type: q.customer_type,
             };
-            let _room = page_room(rq, &tenant, Listing::Customers, page.limit).await;
-            let found = rq
-                .context()
-                .store
-                .list_customers(&tenant, &filter, page)
-                .await?;
-            Ok(HttpResponseOk(types::CustomerPage {
-                pagination: pagination(rq, &tenant, Listing::Customers, &found, page),
-                items: found.items,
-            }))
+            async move { store.list_customers(&tenant, &filter, page).await }
         })
-        .await
+        .await?;
+        Ok(HttpResponseOk(types::CustomerPage { items, pagination }))
     }
 
     async fn create_customer(
         rqctx: Rq,
-        headers: Params<CreateCustomerHeaders>,
+        headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::CreateCustomerRequest>,
-    ) -> Result<
-        HttpResponseHeaders<HttpResponseCreated<types::Customer>, CreateCustomerResponseHeaders>,
-        ApiError,
-    > {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let body = body.read(&rq.context().body).await;
-            let headers = headers.into_inner()?;
-            let bytes = body.bytes().map(<[u8]>::to_vec);
-            let (customer, was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                bytes.as_deref(),
-                async {
-                    let request = body.into_inner()?;
-                    Ok(rq.context().store.create_customer(&tenant, request).await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseCreated(customer),
-                CreateCustomerResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
-        .await
+    ) -> Keyed<HttpResponseCreated<types::Customer>> {
+        let store = &rqctx.context().store;
+        let write = |tenant: Tenant, request| async move {
+            Ok(store.create_customer(&tenant, request).await?)
+        };
+        keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
     }
 
     async fn get_customer(
@@ -434,162 +435,65 @@ impl ConnectApi for ConnectServer {
     async fn update_customer(
         rqctx: Rq,
         path: Params<UpdateCustomerPath>,
-        headers: Params<UpdateCustomerHeaders>,
+        headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::UpdateCustomerRequest>,
-    ) -> Result<
-        HttpResponseHeaders<HttpResponseOk<types::Customer>, UpdateCustomerResponseHeaders>,
-        ApiError,
-    > {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let body = body.read(&rq.context().body).await;
-            let headers = headers.into_inner()?;
-            let bytes = body.bytes().map(<[u8]>::to_vec);
-            let (customer, was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                bytes.as_deref(),
-                async {
-                    let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-                    let request = body.into_inner()?;
-                    Ok(rq
-                        .context()
-                        .store
-                        .update_customer(&tenant, id, request)
-                        .await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseOk(customer),
-                UpdateCustomerResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
-        .await
+    ) -> Keyed<HttpResponseOk<types::Customer>> {
+        let store = &rqctx.context().store;
+        let write = |tenant: Tenant, request: types::UpdateCustomerRequest| async move {
+            let id = path_id(&path.into_inner()?.customer_id, "customer")?;
+            Ok(store.update_customer(&tenant, id, request).await?)
+        };
+        keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
     }
 
     async fn update_customer_billing(
         rqctx: Rq,
         path: Params<UpdateCustomerBillingPath>,
-        headers: Params<UpdateCustomerBillingHeaders>,
+        headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::Billing>,
-    ) -> Result<
-        HttpResponseHeaders<HttpResponseOk<types::Customer>, UpdateCustomerBillingResponseHeaders>,
-        ApiError,
-    > {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let body = body.read(&rq.context().body).await;
-            let headers = headers.into_inner()?;
-            let bytes = body.bytes().map(<[u8]>::to_vec);
-            let (customer, was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                bytes.as_deref(),
-                async {
-                    let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-                    let billing = body.into_inner()?;
-                    Ok(rq
-                        .context()
-                        .store
-                        .update_billing(&tenant, id, billing)
-                        .await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseOk(customer),
-                UpdateCustomerBillingResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
-        .await
+    ) -> Keyed<HttpResponseOk<types::Customer>> {
+        let store = &rqctx.context().store;
+        let write = |tenant: Tenant, billing: types::Billing| async move {
+            let id = path_id(&path.into_inner()?.customer_id, "customer")?;
+            Ok(store.update_billing(&tenant, id, billing).await?)
+        };
+        keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
     }
 
     async fn add_user_to_customer(
         rqctx: Rq,
         path: Params<AddUserToCustomerPath>,
-        headers: Params<AddUserToCustomerHeaders>,
+        headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::AddUserToCustomerRequest>,
-    ) -> Result<
-        HttpResponseHeaders<
-            HttpResponseCreated<types::CustomerUser>,
-            AddUserToCustomerResponseHeaders,
-        >,
-        ApiError,
-    > {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let body = body.read(&rq.context().body).await;
-            let headers = headers.into_inner()?;
-            let bytes = body.bytes().map(<[u8]>::to_vec);
-            let (link, was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                bytes.as_deref(),
-                async {
-                    let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
-                    let request = body.into_inner()?;
-                    let role = request.role.unwrap_or_default();
-                    Ok(rq
-                        .context()
-                        .store
-                        .add_user(&tenant, customer, request.user_id, role)
-                        .await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseCreated(link),
-                AddUserToCustomerResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
-        .await
+    ) -> Keyed<HttpResponseCreated<types::CustomerUser>> {
+        let store = &rqctx.context().store;
+        let write = |tenant: Tenant, request: types::AddUserToCustomerRequest| async move {
+            let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
+            let role = request.role.unwrap_or_default();
+            Ok(store
+                .add_user(&tenant, customer, request.user_id, role)
+                .await?)
+        };
+        keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
     }
 
     async fn remove_user_from_customer(
         rqctx: Rq,
         path: Params<RemoveUserFromCustomerPath>,
         query: Params<RemoveUserFromCustomerQuery>,
-        headers: Params<RemoveUserFromCustomerHeaders>,
-    ) -> Result<
-        HttpResponseHeaders<HttpResponseDeleted, RemoveUserFromCustomerResponseHeaders>,
-        ApiError,
-    > {
-        let rq = &rqctx;
-        handle(rq, |tenant| async move {
-            let headers = headers.into_inner()?;
-            let ((), was_replayed) = idempotent(
-                rq,
-                &tenant,
-                headers.x_idempotency_key.as_deref(),
-                Some(&[]),
-                async {
-                    let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
-                    let query = query.into_inner()?;
-                    Ok(rq
-                        .context()
-                        .store
-                        .remove_user(&tenant, customer, query.user_id)
-                        .await?)
-                },
-            )
-            .await?;
-            Ok(HttpResponseHeaders::new(
-                HttpResponseDeleted(),
-                RemoveUserFromCustomerResponseHeaders {
-                    idempotent_replayed: replayed(was_replayed),
-                },
-            ))
-        })
+        headers: Params<IdempotencyKeyHeaders>,
+    ) -> Keyed<HttpResponseDeleted> {
+        let store = &rqctx.context().store;
+        keyed_call(
+            &rqctx,
+            headers,
+            |()| HttpResponseDeleted(),
+            |tenant| async move {
+                let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
+                let user = query.into_inner()?.user_id;
+                Ok(store.remove_user(&tenant, customer, user).await?)
+            },
+        )
         .await
     }
 }

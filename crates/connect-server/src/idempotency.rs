@@ -248,12 +248,14 @@ impl IdempotencyKeys {
             .collect()
     }
 
-    /// The fingerprint of a request: method, path and query, and the body bytes (`None` for a
-    /// body that could not be read, which differs from every readable one, even an empty one).
+    /// The fingerprint of a request: method, path and query, the headers that change how it is
+    /// processed (`Content-Type`), and the body bytes (`None` for a body that could not be read,
+    /// which differs from every readable one, even an empty one).
     pub fn fingerprint(
         &self,
         method: &str,
         path_and_query: &str,
+        content_type: Option<&[u8]>,
         body: Option<&[u8]>,
     ) -> Fingerprint {
         let mut hasher = self.hasher.build_hasher();
@@ -261,13 +263,15 @@ impl IdempotencyKeys {
             hasher.write_usize(part.len());
             hasher.write(part);
         }
-        match body {
-            Some(bytes) => {
-                hasher.write_u8(1);
-                hasher.write_usize(bytes.len());
-                hasher.write(bytes);
+        for part in [content_type, body] {
+            match part {
+                Some(bytes) => {
+                    hasher.write_u8(1);
+                    hasher.write_usize(bytes.len());
+                    hasher.write(bytes);
+                }
+                None => hasher.write_u8(0),
             }
-            None => hasher.write_u8(0),
         }
         hasher.finish()
     }

@@ -66,6 +66,35 @@ async fn the_same_key_with_a_different_request_is_a_mismatch() {
     assert_eq!(server.user_total().await, 1);
 }
 
+/// The headers that change how a request is processed are part of it: the same bytes under
+/// another `Content-Type` are another request.
+#[tokio::test]
+async fn the_same_body_with_another_content_type_is_a_mismatch() {
+    let server = start();
+    let send = |content_type: &'static str| {
+        server
+            .http
+            .post(format!("{}/users", server.base))
+            .header("X-API-Key", ACME)
+            .header("X-Idempotency-Key", "typed")
+            .header("Content-Type", content_type)
+            .body(r#"{"name": "Ada"}"#)
+            .send()
+    };
+    assert_eq!(
+        send("application/json").await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let replay = send("application/json").await.unwrap();
+    assert_eq!(replay.status(), StatusCode::CREATED);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let other = send("application/json; charset=utf-8").await.unwrap();
+    assert_eq!(other.status(), StatusCode::CONFLICT);
+    let body: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(body["code"], "idempotency_key_mismatch");
+    assert_eq!(server.user_total().await, 1);
+}
+
 #[tokio::test]
 async fn a_failed_first_attempt_is_replayed_too() {
     let server = start();
