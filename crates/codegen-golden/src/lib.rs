@@ -7,6 +7,22 @@
 //! Each spec `name` is three modules: `name_types` (the types crate), `name_api` (the trait,
 //! generated with `types_crate = crate::name_types`) and `name_client`.
 
+#[path = "../../codegen/tests/output/conventions.types.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod conventions_types;
+#[path = "../../codegen/tests/output/conventions.api.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod conventions_api;
+#[path = "../../codegen/tests/output/conventions.client.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod conventions_client;
+
+/// The hand-written machinery the `conventions` client's conveniences call.
+pub mod conventions_machinery;
+
 #[path = "../../codegen/tests/output/errors.types.rs"]
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]

@@ -19,6 +19,7 @@ use crate::{Settings, SpecError};
 pub fn generate(
     normalized: &Normalized<'_>,
     document: &openapiv3::OpenAPI,
+    api: &crate::model::Api,
     settings: &Settings,
 ) -> Result<String, SpecError> {
     let mut generation = GenerationSettings::new();
@@ -36,7 +37,16 @@ pub fn generate(
             .with_hooks(HooksMode::Expected);
     }
     let mut generator = Generator::new(&generation);
-    let tokens = run_progenitor(normalized, document, &mut generator)?;
+    let mut tokens = run_progenitor(normalized, document, &mut generator)?;
+    let conventions = crate::conventions::read(&normalized.doc, normalized)?;
+    let extra = crate::conveniences::generate(
+        normalized,
+        api,
+        &conventions,
+        &tokens,
+        settings.client_conveniences.as_deref(),
+    )?;
+    tokens.extend(extra);
     crate::render(
         escape_backslashes_in_paths(tokens),
         settings,

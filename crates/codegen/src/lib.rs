@@ -16,6 +16,8 @@ mod api;
 pub mod breaking;
 pub mod changelog;
 mod client;
+mod conveniences;
+mod conventions;
 pub mod docs;
 mod errors;
 pub mod files;
@@ -49,6 +51,11 @@ pub struct Settings {
     /// `progenitor_client::ClientHooks<ThatType>` for `Client` (its hooks see the state), and
     /// the generated constructors take the state as their last argument.
     pub client_inner_type: Option<String>,
+    /// Where the client crate has the machinery the spec's conventions need (a Rust path, such
+    /// as `crate` for `connect-client`: its `Retrying`, page walker and error type). When set,
+    /// the generated client gets a retry-safe method for every keyed write and a stream for
+    /// every paged list (see `conveniences`).
+    pub client_conveniences: Option<String>,
 }
 
 /// The generated files' contents.
@@ -81,7 +88,7 @@ pub fn generate(spec: &Spec, settings: &Settings) -> Result<Output, SpecError> {
     Ok(Output {
         types: types::generate(&normalized, &document, &api, settings)?,
         api: api::generate(spec, &api, settings)?,
-        client: client::generate(&normalized, &document, settings)?,
+        client: client::generate(&normalized, &document, &api, settings)?,
         docs: docs::html(&spec.raw, &settings.source_label),
         warnings: normalized
             .warnings

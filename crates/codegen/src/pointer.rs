@@ -24,6 +24,15 @@ impl Pointer {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The segments, unescaped.
+    pub fn segments(&self) -> Vec<String> {
+        self.0
+            .split('/')
+            .skip(1)
+            .map(|s| s.replace("~1", "/").replace("~0", "~"))
+            .collect()
+    }
 }
 
 impl fmt::Display for Pointer {

@@ -65,6 +65,9 @@ pub struct ApiEntry {
     pub client: Option<String>,
     /// Rust path of per-client state the client carries (see [`Settings::client_inner_type`]).
     pub client_state: Option<String>,
+    /// Rust path of the client crate's convenience machinery (see
+    /// [`Settings::client_conveniences`]).
+    pub client_conveniences: Option<String>,
 }
 
 impl ApiEntry {
@@ -104,6 +107,7 @@ impl ApiEntry {
             trait_name: self.trait_name(),
             types_crate: format!("::{}", Self::package(&self.types_dir()).replace('-', "_")),
             client_inner_type: self.client_state.clone(),
+            client_conveniences: self.client_conveniences.clone(),
         }
     }
 
@@ -378,6 +382,7 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
         api: None,
         client: None,
         client_state: None,
+        client_conveniences: None,
     };
     for dir in [entry.types_dir(), entry.api_dir(), entry.client_dir()] {
         if root.join(&dir).exists() {

@@ -9741,3 +9741,340 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// Retry-safe writes: each operation that takes the idempotency key, retried under
+/// one key for all its attempts (see `Retrying`).
+impl<'a> crate::Retrying<'a> {
+    /// `createUser`, retried under one idempotency key.
+    pub async fn create_user<B>(&self, body: B) -> crate::Retried<types::User>
+    where
+        B: ::std::convert::TryInto<types::CreateUserRequest>,
+        B::Error: ::std::fmt::Display,
+    {
+        let body = crate::retry::convert(body, "CreateUserRequest")?;
+        let client = self.client();
+        self.write(|key| {
+                client.create_user().x_idempotency_key(key).body(body.clone()).send()
+            })
+            .await
+    }
+    /// `updateUser`, retried under one idempotency key.
+    pub async fn update_user<B>(
+        &self,
+        user_id: impl ::std::string::ToString,
+        body: B,
+    ) -> crate::Retried<types::User>
+    where
+        B: ::std::convert::TryInto<types::UpdateUserRequest>,
+        B::Error: ::std::fmt::Display,
+    {
+        let body = crate::retry::convert(body, "UpdateUserRequest")?;
+        let user_id = user_id.to_string();
+        let client = self.client();
+        self.write(|key| {
+                client
+                    .update_user()
+                    .user_id(user_id.as_str())
+                    .x_idempotency_key(key)
+                    .body(body.clone())
+                    .send()
+            })
+            .await
+    }
+    /// `createCustomer`, retried under one idempotency key.
+    pub async fn create_customer<B>(&self, body: B) -> crate::Retried<types::Customer>
+    where
+        B: ::std::convert::TryInto<types::CreateCustomerRequest>,
+        B::Error: ::std::fmt::Display,
+    {
+        let body = crate::retry::convert(body, "CreateCustomerRequest")?;
+        let client = self.client();
+        self.write(|key| {
+                client.create_customer().x_idempotency_key(key).body(body.clone()).send()
+            })
+            .await
+    }
+    /// `updateCustomer`, retried under one idempotency key.
+    pub async fn update_customer<B>(
+        &self,
+        customer_id: impl ::std::string::ToString,
+        body: B,
+    ) -> crate::Retried<types::Customer>
+    where
+        B: ::std::convert::TryInto<types::UpdateCustomerRequest>,
+        B::Error: ::std::fmt::Display,
+    {
+        let body = crate::retry::convert(body, "UpdateCustomerRequest")?;
+        let customer_id = customer_id.to_string();
+        let client = self.client();
+        self.write(|key| {
+                client
+                    .update_customer()
+                    .customer_id(customer_id.as_str())
+                    .x_idempotency_key(key)
+                    .body(body.clone())
+                    .send()
+            })
+            .await
+    }
+    /// `updateCustomerBilling`, retried under one idempotency key.
+    pub async fn update_customer_billing<B>(
+        &self,
+        customer_id: impl ::std::string::ToString,
+        body: B,
+    ) -> crate::Retried<types::Customer>
+    where
+        B: ::std::convert::TryInto<types::Billing>,
+        B::Error: ::std::fmt::Display,
+    {
+        let body = crate::retry::convert(body, "Billing")?;
+        let customer_id = customer_id.to_string();
+        let client = self.client();
+        self.write(|key| {
+                client
+                    .update_customer_billing()
+                    .customer_id(customer_id.as_str())
+                    .x_idempotency_key(key)
+                    .body(body.clone())
+                    .send()
+            })
+            .await
+    }
+    /// `addUserToCustomer`, retried under one idempotency key.
+    pub async fn add_user_to_customer<B>(
+        &self,
+        customer_id: impl ::std::string::ToString,
+        body: B,
+    ) -> crate::Retried<types::CustomerUser>
+    where
+        B: ::std::convert::TryInto<types::AddUserToCustomerRequest>,
+        B::Error: ::std::fmt::Display,
+    {
+        let body = crate::retry::convert(body, "AddUserToCustomerRequest")?;
+        let customer_id = customer_id.to_string();
+        let client = self.client();
+        self.write(|key| {
+                client
+                    .add_user_to_customer()
+                    .customer_id(customer_id.as_str())
+                    .x_idempotency_key(key)
+                    .body(body.clone())
+                    .send()
+            })
+            .await
+    }
+    /// `removeUserFromCustomer`, retried under one idempotency key.
+    pub async fn remove_user_from_customer(
+        &self,
+        customer_id: impl ::std::string::ToString,
+        user_id: ::uuid::Uuid,
+    ) -> crate::Retried<()> {
+        let customer_id = customer_id.to_string();
+        let client = self.client();
+        self.write(|key| {
+                client
+                    .remove_user_from_customer()
+                    .customer_id(customer_id.as_str())
+                    .user_id(user_id.clone())
+                    .x_idempotency_key(key)
+                    .send()
+            })
+            .await
+    }
+}
+impl Client {
+    /// Every item of `listUsers` (optionally filtered, as it filters), as a stream: see `AllUsers`.
+    pub fn all_users(&self) -> AllUsers<'_> {
+        AllUsers {
+            client: self,
+            filter: ::std::option::Option::None,
+            customer_id: ::std::vec::Vec::new(),
+            page_size: 100u32,
+            policy: crate::RetryPolicy::default(),
+        }
+    }
+}
+/// The items of `listUsers` to stream: made by `Client::all_users`, consumed by `stream`.
+///
+/// Pages after the first are asked for by the cursor the one before gave (by offset when
+/// it gave none); the stream yields the items that existed when it started, each once.
+#[derive(Clone, Debug)]
+#[must_use = "call .stream() to read the items"]
+pub struct AllUsers<'a> {
+    client: &'a Client,
+    filter: ::std::option::Option<::std::string::String>,
+    customer_id: ::std::vec::Vec<::uuid::Uuid>,
+    page_size: u32,
+    policy: crate::RetryPolicy,
+}
+impl<'a> AllUsers<'a> {
+    /// `filter`: Free text, matched as a case-insensitive substring; the operation says which fields it
+    /// is matched against.
+    pub fn filter(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.filter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// `customerId`: Only list users linked to at least one of these customers. Repeat the parameter
+    /// for several customers (`?customerId=...&customerId=...`); at most 100 values.
+    pub fn customer_id(
+        mut self,
+        value: impl ::std::convert::Into<::uuid::Uuid>,
+    ) -> Self {
+        self.customer_id.push(value.into());
+        self
+    }
+    /// `customerId`: Only list users linked to at least one of these customers. Repeat the parameter
+    /// for several customers (`?customerId=...&customerId=...`); at most 100 values.
+    pub fn customer_ids<V: ::std::convert::Into<::uuid::Uuid>>(
+        mut self,
+        values: impl ::std::iter::IntoIterator<Item = V>,
+    ) -> Self {
+        self.customer_id.extend(values.into_iter().map(::std::convert::Into::into));
+        self
+    }
+    /// Items per request (the `limit` of each page; default 100).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+    /// How page requests are retried (default: `RetryPolicy::default`).
+    pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// The items, each once, in list order.
+    pub fn stream(
+        self,
+    ) -> ::futures::stream::BoxStream<
+        'a,
+        ::std::result::Result<types::User, crate::ApiError>,
+    > {
+        let Self { client, filter, customer_id, page_size, policy } = self;
+        let fetch = move |
+            offset: i64,
+            limit: u32,
+            cursor: ::std::option::Option<::std::string::String>|
+        {
+            let mut request = client.list_users().offset(offset).limit(u64::from(limit));
+            if let ::std::option::Option::Some(cursor) = cursor {
+                request = request.cursor(cursor);
+            }
+            if let ::std::option::Option::Some(value) = &filter {
+                request = request.filter(value.as_str());
+            }
+            if !customer_id.is_empty() {
+                request = request.customer_id(customer_id.clone());
+            }
+            async move {
+                let page = request.send().await?.into_inner();
+                ::std::result::Result::Ok(crate::paging::Page {
+                    position: ::std::option::Option::Some(page.pagination.offset as i64),
+                    next_cursor: page
+                        .pagination
+                        .next_cursor
+                        .map(|cursor| cursor.to_string()),
+                    total: page.pagination.total as i64,
+                    items: page.items,
+                })
+            }
+        };
+        crate::paging::walk(fetch, page_size, policy)
+    }
+}
+impl Client {
+    /// Every item of `listCustomers` (optionally filtered, as it filters), as a stream: see `AllCustomers`.
+    pub fn all_customers(&self) -> AllCustomers<'_> {
+        AllCustomers {
+            client: self,
+            filter: ::std::option::Option::None,
+            customer_type: ::std::option::Option::None,
+            page_size: 100u32,
+            policy: crate::RetryPolicy::default(),
+        }
+    }
+}
+/// The items of `listCustomers` to stream: made by `Client::all_customers`, consumed by `stream`.
+///
+/// Pages after the first are asked for by the cursor the one before gave (by offset when
+/// it gave none); the stream yields the items that existed when it started, each once.
+#[derive(Clone, Debug)]
+#[must_use = "call .stream() to read the items"]
+pub struct AllCustomers<'a> {
+    client: &'a Client,
+    filter: ::std::option::Option<::std::string::String>,
+    customer_type: ::std::option::Option<types::CustomerType>,
+    page_size: u32,
+    policy: crate::RetryPolicy,
+}
+impl<'a> AllCustomers<'a> {
+    /// `filter`: Free text, matched as a case-insensitive substring; the operation says which fields it
+    /// is matched against.
+    pub fn filter(
+        mut self,
+        value: impl ::std::convert::Into<::std::string::String>,
+    ) -> Self {
+        self.filter = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// `customerType`: Only list customers of this type.
+    pub fn customer_type(
+        mut self,
+        value: impl ::std::convert::Into<types::CustomerType>,
+    ) -> Self {
+        self.customer_type = ::std::option::Option::Some(value.into());
+        self
+    }
+    /// Items per request (the `limit` of each page; default 100).
+    pub fn page_size(mut self, page_size: u32) -> Self {
+        self.page_size = page_size;
+        self
+    }
+    /// How page requests are retried (default: `RetryPolicy::default`).
+    pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+    /// The items, each once, in list order.
+    pub fn stream(
+        self,
+    ) -> ::futures::stream::BoxStream<
+        'a,
+        ::std::result::Result<types::Customer, crate::ApiError>,
+    > {
+        let Self { client, filter, customer_type, page_size, policy } = self;
+        let fetch = move |
+            offset: i64,
+            limit: u32,
+            cursor: ::std::option::Option<::std::string::String>|
+        {
+            let mut request = client
+                .list_customers()
+                .offset(offset)
+                .limit(u64::from(limit));
+            if let ::std::option::Option::Some(cursor) = cursor {
+                request = request.cursor(cursor);
+            }
+            if let ::std::option::Option::Some(value) = &filter {
+                request = request.filter(value.as_str());
+            }
+            if let ::std::option::Option::Some(value) = &customer_type {
+                request = request.customer_type(value.clone());
+            }
+            async move {
+                let page = request.send().await?.into_inner();
+                ::std::result::Result::Ok(crate::paging::Page {
+                    position: ::std::option::Option::Some(page.pagination.offset as i64),
+                    next_cursor: page
+                        .pagination
+                        .next_cursor
+                        .map(|cursor| cursor.to_string()),
+                    total: page.pagination.total as i64,
+                    items: page.items,
+                })
+            }
+        };
+        crate::paging::walk(fetch, page_size, policy)
+    }
+}

@@ -15,8 +15,8 @@ use std::time::Duration;
 use progenitor_client::ResponseValue;
 use uuid::Uuid;
 
+use crate::Client;
 use crate::error::{ApiError, RawError};
-use crate::{Client, types};
 
 /// How often and how patiently to retry.
 ///
@@ -102,8 +102,10 @@ impl RetryPolicy {
 
 /// Sends requests again when that may help: see the [module docs](self).
 ///
-/// Made by [`Client::retrying`] or [`Client::retrying_with`]. The typed methods cover every
-/// mutating operation; [`Retrying::write`] and [`Retrying::read`] take any call.
+/// Made by [`Client::retrying`] or [`Client::retrying_with`]. Its typed methods, one for every
+/// operation that takes `X-Idempotency-Key`, are
+/// generated from the spec's `x-conventions`; [`Retrying::write`] and [`Retrying::read`] take
+/// any call.
 #[derive(Clone, Debug)]
 pub struct Retrying<'a> {
     client: &'a Client,
@@ -128,7 +130,7 @@ impl Client {
 /// The result of a retried call.
 pub type Retried<T> = Result<ResponseValue<T>, ApiError>;
 
-impl Retrying<'_> {
+impl<'a> Retrying<'a> {
     /// The policy in force.
     pub fn policy(&self) -> &RetryPolicy {
         &self.policy
@@ -136,25 +138,7 @@ impl Retrying<'_> {
 
     /// Runs one logical write: `send` gets the operation's idempotency key (a fresh UUID v4) and
     /// must send the same request with it every time it is called.
-    ///
-    /// ```no_run
-    /// # async fn example(client: &connect_client::Client) -> Result<(), connect_client::ApiError> {
-    /// use connect_client::types;
-    ///
-    /// let body = types::CreateUserRequest::builder().name("Ada Lovelace");
-    /// let body = types::CreateUserRequest::try_from(body).expect("a valid request");
-    /// let user = client
-    ///     .retrying()
-    ///     .write(|key| {
-    ///         client
-    ///             .create_user()
-    ///             .x_idempotency_key(key)
-    ///             .body(body.clone())
-    ///             .send()
-    ///     })
-    ///     .await?;
-    /// # Ok(()) }
-    /// ```
+    /// (The crate's README has an example.)
     pub async fn write<T, F, Fut>(&self, mut send: F) -> Result<T, ApiError>
     where
         F: FnMut(String) -> Fut,
@@ -174,149 +158,14 @@ impl Retrying<'_> {
         run(&self.policy, send).await
     }
 
-    /// `createUser`, retried under one idempotency key. `body` is a
-    /// [`types::CreateUserRequest`] or its builder.
-    pub async fn create_user<B>(&self, body: B) -> Retried<types::User>
-    where
-        B: TryInto<types::CreateUserRequest>,
-        B::Error: std::fmt::Display,
-    {
-        let body = convert(body, "CreateUserRequest")?;
-        let client = self.client;
-        self.write(|key| {
-            client
-                .create_user()
-                .x_idempotency_key(key)
-                .body(body.clone())
-                .send()
-        })
-        .await
-    }
-
-    /// `updateUser`, retried under one idempotency key.
-    pub async fn update_user<B>(&self, user_id: Uuid, body: B) -> Retried<types::User>
-    where
-        B: TryInto<types::UpdateUserRequest>,
-        B::Error: std::fmt::Display,
-    {
-        let body = convert(body, "UpdateUserRequest")?;
-        let client = self.client;
-        let user_id = user_id.to_string();
-        self.write(|key| {
-            client
-                .update_user()
-                .user_id(user_id.as_str())
-                .x_idempotency_key(key)
-                .body(body.clone())
-                .send()
-        })
-        .await
-    }
-
-    /// `createCustomer`, retried under one idempotency key.
-    pub async fn create_customer<B>(&self, body: B) -> Retried<types::Customer>
-    where
-        B: TryInto<types::CreateCustomerRequest>,
-        B::Error: std::fmt::Display,
-    {
-        let body = convert(body, "CreateCustomerRequest")?;
-        let client = self.client;
-        self.write(|key| {
-            client
-                .create_customer()
-                .x_idempotency_key(key)
-                .body(body.clone())
-                .send()
-        })
-        .await
-    }
-
-    /// `updateCustomer`, retried under one idempotency key.
-    pub async fn update_customer<B>(&self, customer_id: Uuid, body: B) -> Retried<types::Customer>
-    where
-        B: TryInto<types::UpdateCustomerRequest>,
-        B::Error: std::fmt::Display,
-    {
-        let body = convert(body, "UpdateCustomerRequest")?;
-        let client = self.client;
-        let customer_id = customer_id.to_string();
-        self.write(|key| {
-            client
-                .update_customer()
-                .customer_id(customer_id.as_str())
-                .x_idempotency_key(key)
-                .body(body.clone())
-                .send()
-        })
-        .await
-    }
-
-    /// `updateCustomerBilling`, retried under one idempotency key.
-    pub async fn update_customer_billing<B>(
-        &self,
-        customer_id: Uuid,
-        body: B,
-    ) -> Retried<types::Customer>
-    where
-        B: TryInto<types::Billing>,
-        B::Error: std::fmt::Display,
-    {
-        let body = convert(body, "Billing")?;
-        let client = self.client;
-        let customer_id = customer_id.to_string();
-        self.write(|key| {
-            client
-                .update_customer_billing()
-                .customer_id(customer_id.as_str())
-                .x_idempotency_key(key)
-                .body(body.clone())
-                .send()
-        })
-        .await
-    }
-
-    /// `addUserToCustomer`, retried under one idempotency key.
-    pub async fn add_user_to_customer<B>(
-        &self,
-        customer_id: Uuid,
-        body: B,
-    ) -> Retried<types::CustomerUser>
-    where
-        B: TryInto<types::AddUserToCustomerRequest>,
-        B::Error: std::fmt::Display,
-    {
-        let body = convert(body, "AddUserToCustomerRequest")?;
-        let client = self.client;
-        let customer_id = customer_id.to_string();
-        self.write(|key| {
-            client
-                .add_user_to_customer()
-                .customer_id(customer_id.as_str())
-                .x_idempotency_key(key)
-                .body(body.clone())
-                .send()
-        })
-        .await
-    }
-
-    /// `removeUserFromCustomer`, retried under one idempotency key.
-    pub async fn remove_user_from_customer(&self, customer_id: Uuid, user_id: Uuid) -> Retried<()> {
-        let client = self.client;
-        let customer_id = customer_id.to_string();
-        self.write(|key| {
-            client
-                .remove_user_from_customer()
-                .customer_id(customer_id.as_str())
-                .user_id(user_id)
-                .x_idempotency_key(key)
-                .send()
-        })
-        .await
+    /// The client the calls go through (for the generated retry-safe methods).
+    pub(crate) fn client(&self) -> &'a Client {
+        self.client
     }
 }
 
 /// Converts a body once, up front, so that every attempt sends the same bytes.
-fn convert<B, T>(body: B, name: &str) -> Result<T, ApiError>
+pub(crate) fn convert<B, T>(body: B, name: &str) -> Result<T, ApiError>
 where
     B: TryInto<T>,
     B::Error: std::fmt::Display,

@@ -2,6 +2,7 @@
 //! them served on 127.0.0.1 and sent requests that break the spec, through HTTP.
 
 mod common;
+mod conventions;
 mod errors;
 mod media;
 mod openapi31;

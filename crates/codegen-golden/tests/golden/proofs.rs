@@ -5,6 +5,14 @@ use crate::common::prove;
 use codegen_golden::*;
 
 #[test]
+fn conventions() {
+    prove(
+        "conventions",
+        conventions_api::conventions_api_mod::stub_api_description(),
+    );
+}
+
+#[test]
 fn errors() {
     prove("errors", errors_api::errors_api_mod::stub_api_description());
 }

@@ -6,7 +6,8 @@ use codegen::{Output, Settings, Spec, SpecError};
 
 /// The specs under `tests/corpus/`, each covering one topic. `crates/codegen-golden` compiles
 /// their golden outputs and runs their round-trip proofs.
-pub const CORPUS: [&str; 8] = [
+pub const CORPUS: [&str; 9] = [
+    "conventions",
     "errors",
     "inline",
     "media",
@@ -34,6 +35,8 @@ pub fn settings(label: &str) -> Settings {
         trait_name: format!("{}Api", codegen::naming::pascal(name)),
         types_crate: format!("crate::{name}_types"),
         client_inner_type: None,
+        client_conveniences: (name == "conventions")
+            .then(|| "crate::conventions_machinery".to_string()),
     }
 }
 

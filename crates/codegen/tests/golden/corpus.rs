@@ -16,6 +16,11 @@ fn assert_golden(name: &str) {
 }
 
 #[test]
+fn conventions() {
+    assert_golden("conventions");
+}
+
+#[test]
 fn errors() {
     assert_golden("errors");
 }

@@ -1070,6 +1070,112 @@ paths:
         pointer: "#/paths/~1a/get/parameters/0/name",
         guidance: "is not a valid HTTP header name",
     },
+    Case {
+        name: "conventions_key_header_not_text",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-conventions:
+  idempotency:
+    key-header: 5
+paths: {}
+",
+        kind: Kind::Invalid,
+        pointer: "#/x-conventions/idempotency/key-header",
+        guidance: "must be a non-empty string",
+    },
+    Case {
+        name: "conventions_paging_items_not_a_pointer",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-conventions:
+  paging: {limit: limit, offset: offset, items: data, total: /total}
+paths: {}
+",
+        kind: Kind::Invalid,
+        pointer: "#/x-conventions/paging/items",
+        guidance: "JSON pointer",
+    },
+    Case {
+        name: "paged_list_without_the_paging_convention",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /a:
+    get:
+      operationId: listA
+      x-paged: true
+      responses:
+        '204':
+          description: ok
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/x-paged",
+        guidance: "x-conventions.paging",
+    },
+    Case {
+        name: "paged_list_without_its_limit",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-conventions:
+  paging: {limit: limit, offset: offset, items: /items, total: /total}
+paths:
+  /a:
+    get:
+      operationId: listA
+      x-paged: true
+      parameters:
+        - {name: offset, in: query, schema: {type: integer}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  items: {type: array, items: {$ref: '#/components/schemas/A'}}
+                  total: {type: integer}
+components:
+  schemas:
+    A: {type: object}
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/x-paged",
+        guidance: "the query parameter `limit`",
+    },
+    Case {
+        name: "paged_list_without_an_array_of_items",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-conventions:
+  paging: {limit: limit, offset: offset, items: /items, total: /total}
+paths:
+  /a:
+    get:
+      operationId: listA
+      x-paged: true
+      parameters:
+        - {name: offset, in: query, schema: {type: integer}}
+        - {name: limit, in: query, schema: {type: integer}}
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                properties:
+                  total: {type: integer}
+",
+        kind: Kind::Invalid,
+        pointer: "#/paths/~1a/get/x-paged",
+        guidance: "an array of a named schema",
+    },
 ];
 
 /// Loads and generates `yaml`, which must fail.
