@@ -5,7 +5,8 @@
 //! serve some of them through HTTP.
 //!
 //! Each spec `name` is three modules: `name_types` (the types crate), `name_api` (the trait,
-//! generated with `types_crate = crate::name_types`) and `name_client`.
+//! generated with `types_crate = crate::name_types`) and `name_client`; a spec with webhooks
+//! has a fourth, `name_webhooks` (the receiver).
 
 #[path = "../../codegen/tests/output/conventions.types.rs"]
 #[rustfmt::skip]
@@ -126,3 +127,26 @@ pub mod schemas_api;
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
 pub mod schemas_client;
+
+#[path = "../../codegen/tests/output/webhooks.types.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod webhooks_types;
+#[path = "../../codegen/tests/output/webhooks.api.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod webhooks_api;
+#[path = "../../codegen/tests/output/webhooks.client.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod webhooks_client;
+
+/// The webhook receivers generated from the corpus specs with `x-webhooks`.
+#[path = "../../codegen/tests/output/webhooks.webhooks.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod webhooks_webhooks;
+#[path = "../../codegen/tests/output/openapi31.webhooks.rs"]
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]
+pub mod openapi31_webhooks;

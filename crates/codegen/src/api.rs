@@ -322,7 +322,7 @@ fn operation(
 
 /// An operation's summary and description, as dropshot reads them back: the first line is the
 /// summary.
-fn docs(op: &Operation) -> String {
+pub(crate) fn docs(op: &Operation) -> String {
     match (&op.summary, &op.description) {
         (Some(summary), Some(description)) => format!("{summary}\n\n{}", description.trim_end()),
         (Some(text), None) | (None, Some(text)) => text.trim_end().to_string(),

@@ -101,7 +101,44 @@ pub fn breaking_changes(old: &Value, new: &Value) -> Vec<Change> {
         }
         diff.responses(old_op, op, &at);
     }
+    webhooks(old, new, &mut out);
     out
+}
+
+/// Webhooks (`x-webhooks`) are matched by name. Their consumers decode the event, so an event
+/// is held to the rules of a response: it must only say what it could; a removed webhook
+/// breaks the receivers that wait for it.
+fn webhooks(old: &Value, new: &Value, out: &mut Vec<Change>) {
+    let key = crate::webhooks::KEY;
+    for (name, old_item) in object(old.get(key)) {
+        if name.starts_with("x-") {
+            continue;
+        }
+        let mut diff = Diff {
+            out,
+            operation: format!("webhook {name}"),
+            old,
+            new,
+        };
+        let at = format!("/{key}/{}/post", escape(&name));
+        let Some(item) = new.get(key).and_then(|map| map.get(&name)) else {
+            diff.push(&at, "the webhook was removed".into());
+            continue;
+        };
+        let body = |doc: &Value, item: &Value| {
+            item.pointer("/post/requestBody")
+                .map(|body| schema_of(resolve_local(doc, body)).clone())
+                .unwrap_or(Value::Null)
+        };
+        let (a, b) = (body(old, &old_item), body(new, item));
+        diff.schema(
+            &a,
+            &b,
+            &format!("{at}/requestBody/content/application~1json/schema"),
+            Direction::Response,
+            0,
+        );
+    }
 }
 
 /// By `operationId`: the path, the method, the path item and the operation.
@@ -696,6 +733,47 @@ mod tests {
             ]
         );
         assert_eq!(found[0].pointer, "/paths/~1things/post/responses/200");
+    }
+
+    /// A webhook's event is decoded by its consumers: a property it may now omit, an enum value
+    /// it may now send, and a removed webhook break them; a new property does not.
+    #[test]
+    fn webhook_events_are_held_to_the_rules_of_responses() {
+        let with_webhook = |event: Value| {
+            let mut doc = base();
+            doc["x-webhooks"] = json!({"thing.made": {"post": {
+                "operationId": "thingMade",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                "responses": {"204": {"description": "Acknowledged"}}
+            }}});
+            doc["components"]["schemas"]["Event"] = event;
+            doc
+        };
+        let event = json!({"type": "object", "required": ["id", "kind"], "properties": {
+            "id": {"type": "string"}, "kind": {"type": "string", "enum": ["A"]}}});
+        let old = with_webhook(event.clone());
+        let mut compatible = event.clone();
+        compatible["properties"]["extra"] = json!({"type": "string"});
+        assert!(breaking_changes(&old, &with_webhook(compatible)).is_empty());
+
+        let mut breaking = event;
+        breaking["required"] = json!(["id"]);
+        breaking["properties"]["kind"]["enum"] = json!(["A", "B"]);
+        let found = breaking_changes(&old, &with_webhook(breaking));
+        let messages: Vec<&str> = found.iter().map(|c| c.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "property `kind` is no longer always present",
+                "enum value \"B\" may now be returned; generated clients reject unknown values",
+            ]
+        );
+        assert_eq!(found[0].operation, "webhook thing.made");
+
+        let removed = breaking_changes(&old, &base());
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0].message, "the webhook was removed");
+        assert_eq!(removed[0].pointer, "/x-webhooks/thing.made/post");
     }
 
     #[test]

@@ -108,6 +108,22 @@ fn facts(old: &Value, new: &Value) -> Vec<String> {
     for id in before.keys().filter(|id| !after.contains_key(*id)) {
         out.push(format!("`{id}` removed"));
     }
+    let webhooks = |doc: &Value| -> BTreeSet<String> {
+        doc.get(crate::webhooks::KEY)
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(name, _)| name.clone())
+            .filter(|name| !name.starts_with("x-"))
+            .collect()
+    };
+    let (old_hooks, new_hooks) = (webhooks(old), webhooks(new));
+    for name in new_hooks.difference(&old_hooks) {
+        out.push(format!("webhook `{name}` added"));
+    }
+    for name in old_hooks.difference(&new_hooks) {
+        out.push(format!("webhook `{name}` removed"));
+    }
     for (id, (_, _, new_op)) in &after {
         let Some((_, _, old_op)) = before.get(id) else {
             continue;

@@ -15,6 +15,10 @@
 //!     total: /pagination/total
 //!     position: /pagination/offset           # optional: where a cursor page starts
 //!     next-cursor: /pagination/nextCursor    # optional
+//!   webhook-signature:                       # how `x-webhooks` deliveries are signed
+//!     header: Connect-Signature              # a header parameter of every webhook
+//!     scheme: hmac-sha256                    # `t=<unix seconds>,v1=<hex HMAC-SHA256>`
+//!     tolerance-seconds: 300                 # optional; how old a delivery may be
 //! ```
 
 use serde_json::Value;
@@ -26,7 +30,21 @@ use crate::pointer::Pointer;
 pub struct Conventions {
     pub idempotency: Option<Idempotency>,
     pub paging: Option<Paging>,
+    pub webhook_signature: Option<WebhookSignature>,
 }
+
+/// How webhook deliveries are signed (the only scheme: see the receiver's `signature` module).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookSignature {
+    pub header: String,
+    pub tolerance_seconds: u64,
+}
+
+/// The signature scheme the generated receivers verify.
+pub const SIGNATURE_SCHEME: &str = "hmac-sha256";
+
+/// How old a delivery may be when the spec does not say.
+pub const DEFAULT_TOLERANCE_SECONDS: u64 = 300;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Idempotency {
@@ -111,8 +129,39 @@ pub fn read(doc: &Value, source: &(impl Locate + ?Sized)) -> Result<Conventions,
             })
         }
     };
+    let webhook_signature = match node.get("webhook-signature") {
+        None => None,
+        Some(entry) => {
+            let at = root.join("webhook-signature");
+            let header = text(entry, "header", &at, true)?.unwrap_or_default();
+            let scheme = text(entry, "scheme", &at, true)?.unwrap_or_default();
+            if scheme != SIGNATURE_SCHEME {
+                return Err(SpecError::unsupported(
+                    source,
+                    &at.join("scheme"),
+                    format!("the signature scheme `{scheme}` is not one the receivers verify"),
+                    format!("write `scheme: {SIGNATURE_SCHEME}`"),
+                ));
+            }
+            let tolerance_seconds = match entry.get("tolerance-seconds") {
+                None => DEFAULT_TOLERANCE_SECONDS,
+                Some(value) => value.as_u64().filter(|s| *s > 0).ok_or_else(|| {
+                    SpecError::invalid(
+                        source,
+                        &at.join("tolerance-seconds"),
+                        "`tolerance-seconds` must be a whole number of seconds above 0",
+                    )
+                })?,
+            };
+            Some(WebhookSignature {
+                header,
+                tolerance_seconds,
+            })
+        }
+    };
     Ok(Conventions {
         idempotency,
         paging,
+        webhook_signature,
     })
 }

@@ -102,16 +102,28 @@ struct Operation<'a> {
     node: &'a Value,
     /// Parameters of its path item, then its own.
     parameters: Vec<&'a Value>,
+    /// A webhook: a request the API sends, `path` its name.
+    webhook: bool,
 }
 
+/// The operations under `paths`, then the webhooks under `x-webhooks` (grouped as
+/// `webhooks`, each shown as the request the API sends: `POST <your endpoint>/<name>`).
 fn operations(doc: &Value) -> Vec<Operation<'_>> {
     let mut out = Vec::new();
-    for (path, item) in doc
+    let paths = doc
         .get("paths")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-    {
+        .map(|(path, item)| (path, item, false));
+    let webhooks = doc
+        .get(crate::webhooks::KEY)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| !name.starts_with("x-"))
+        .map(|(name, item)| (name, item, true));
+    for (path, item, webhook) in paths.chain(webhooks) {
         let shared: Vec<&Value> = item
             .get("parameters")
             .and_then(Value::as_array)
@@ -142,11 +154,15 @@ fn operations(doc: &Value) -> Vec<Operation<'_>> {
                 id,
                 method,
                 path,
-                tag: node
-                    .pointer("/tags/0")
-                    .and_then(Value::as_str)
-                    .unwrap_or("operations")
-                    .to_string(),
+                tag: if webhook {
+                    "webhooks".to_string()
+                } else {
+                    node.pointer("/tags/0")
+                        .and_then(Value::as_str)
+                        .unwrap_or("operations")
+                        .to_string()
+                },
+                webhook,
                 summary: text(node.get("summary")).map(str::to_string),
                 node,
                 parameters,
@@ -185,6 +201,12 @@ impl Page<'_> {
         ));
         if let Some(summary) = &op.summary {
             self.push(&format!("<p class=\"summary\">{}</p>\n", escape(summary)));
+        }
+        if op.webhook {
+            self.push(&format!(
+                "<p class=\"webhook\">A webhook: the API sends this request to your endpoint, as <code>POST &lt;endpoint URL&gt;/{}</code>; the body below is what you receive, the responses what you answer.</p>\n",
+                escape(op.path)
+            ));
         }
         self.push(&format!(
             "<p class=\"operation-id\">operationId <code>{}</code></p>\n",

@@ -32,6 +32,7 @@ mod pointer;
 pub mod roundtrip;
 mod source;
 mod types;
+pub mod webhooks;
 pub mod workspace;
 
 pub use load::{Spec, SpecError, load, load_str};
@@ -67,6 +68,9 @@ pub struct Output {
     pub api: String,
     /// `src/generated.rs` of the client crate.
     pub client: String,
+    /// `src/generated.rs` of the webhook receiver crate, when the spec has `x-webhooks`
+    /// ([`webhooks`]).
+    pub webhooks: Option<String>,
     /// `src/docs.html` of the API crate: the API reference page ([`docs::html`]).
     pub docs: String,
     /// What is suspect in the spec but did not stop generation, as `file:line (#/pointer):
@@ -89,6 +93,7 @@ pub fn generate(spec: &Spec, settings: &Settings) -> Result<Output, SpecError> {
         types: types::generate(&normalized, &document, &api, settings)?,
         api: api::generate(spec, &api, settings)?,
         client: client::generate(&normalized, &document, &api, settings)?,
+        webhooks: webhooks::receiver(spec, settings)?,
         docs: docs::html(&spec.raw, &settings.source_label),
         warnings: normalized
             .warnings

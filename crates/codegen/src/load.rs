@@ -25,6 +25,9 @@ pub struct Spec {
     document: Document,
     /// What reading it found suspect (an OpenAPI 3.1 keyword dropped), each at its node.
     pub notes: Vec<(Pointer, String)>,
+    /// For a document derived from the one written ([`Spec::derived`]): the subtrees it moved,
+    /// as (pointer here, pointer in the source), so that messages name where they were written.
+    moved: Vec<(Pointer, Pointer)>,
 }
 
 impl Spec {
@@ -36,6 +39,34 @@ impl Spec {
     /// JSON or YAML, as the document was written.
     pub fn format(&self) -> Format {
         self.document.format
+    }
+
+    /// Another document made from this one (`raw`), whose subtrees `moved` stand, in the
+    /// source, where the second pointer of each pair says: its messages name the source's
+    /// lines and pointers. Fails, naming the node, where `raw` is not OpenAPI 3.0.
+    pub(crate) fn derived(
+        &self,
+        raw: Value,
+        moved: Vec<(Pointer, Pointer)>,
+    ) -> Result<Spec, SpecError> {
+        let mut spec = Spec {
+            path: self.path.clone(),
+            doc: self.doc.clone(),
+            raw,
+            text: self.text.clone(),
+            document: self.document.clone(),
+            notes: Vec::new(),
+            moved,
+        };
+        spec.doc = shape(&spec.raw, &Pointer::root()).map_err(|(pointer, message)| {
+            let (pointer, message) = refine(&spec.raw, pointer, message);
+            SpecError::invalid(
+                &spec,
+                &pointer,
+                format!("not a valid OpenAPI 3.0 node: {message}"),
+            )
+        })?;
+        Ok(spec)
     }
 }
 
@@ -55,10 +86,17 @@ impl Locate for Spec {
     }
 
     fn origin(&self, pointer: &Pointer) -> (Pointer, Option<Position>) {
-        (
-            pointer.clone(),
-            self.document.locate(&self.text, pointer.as_str()),
-        )
+        let source = self
+            .moved
+            .iter()
+            .find_map(|(here, there)| {
+                let rest = pointer.as_str().strip_prefix(here.as_str())?;
+                (rest.is_empty() || rest.starts_with('/'))
+                    .then(|| Pointer::parse(&format!("{}{rest}", there.as_str())))
+            })
+            .unwrap_or_else(|| pointer.clone());
+        let position = self.document.locate(&self.text, source.as_str());
+        (source, position)
     }
 }
 
@@ -240,6 +278,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<Spec, SpecError> {
         text: text.to_string(),
         document,
         notes,
+        moved: Vec::new(),
     })
 }
 

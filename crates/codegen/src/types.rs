@@ -16,15 +16,7 @@ pub fn generate(
     api: &Api,
     settings: &Settings,
 ) -> Result<String, SpecError> {
-    let mut generation = GenerationSettings::new();
-    generation
-        .with_interface(InterfaceStyle::Positional)
-        .with_derive("schemars::JsonSchema")
-        // Maps serialize in key order, so responses are byte-stable.
-        .with_map_type("::std::collections::BTreeMap");
-    let mut generator = Generator::new(&generation);
-    crate::client::run_progenitor(normalized, document, &mut generator)?;
-    let types = generator.get_type_space().to_stream();
+    let types = type_space(normalized, document)?;
 
     let definitions = raw_string(
         &serde_json::to_string_pretty(&spec_schema::definitions(&normalized.doc)).expect("JSON"),
@@ -57,4 +49,21 @@ pub fn generate(
         settings,
         normalized.spec,
     )
+}
+
+/// The Rust types of the document's schemas (typify, through progenitor's type space), with
+/// serde and `schemars::JsonSchema`.
+pub fn type_space(
+    normalized: &Normalized<'_>,
+    document: &openapiv3::OpenAPI,
+) -> Result<proc_macro2::TokenStream, SpecError> {
+    let mut generation = GenerationSettings::new();
+    generation
+        .with_interface(InterfaceStyle::Positional)
+        .with_derive("schemars::JsonSchema")
+        // Maps serialize in key order, so responses are byte-stable.
+        .with_map_type("::std::collections::BTreeMap");
+    let mut generator = Generator::new(&generation);
+    crate::client::run_progenitor(normalized, document, &mut generator)?;
+    Ok(generator.get_type_space().to_stream())
 }

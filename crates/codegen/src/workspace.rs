@@ -63,6 +63,9 @@ pub struct ApiEntry {
     pub types: Option<String>,
     pub api: Option<String>,
     pub client: Option<String>,
+    /// The webhook receiver crate's directory, for a spec with `x-webhooks`;
+    /// `crates/<name>-webhooks` by default.
+    pub webhooks: Option<String>,
     /// Rust path of per-client state the client carries (see [`Settings::client_inner_type`]).
     pub client_state: Option<String>,
     /// Rust path of the client crate's convenience machinery (see
@@ -87,6 +90,22 @@ impl ApiEntry {
         self.client
             .clone()
             .unwrap_or_else(|| format!("crates/{}-client", self.name))
+    }
+
+    pub fn webhooks_dir(&self) -> String {
+        self.webhooks
+            .clone()
+            .unwrap_or_else(|| format!("crates/{}-webhooks", self.name))
+    }
+
+    /// The directories of this API's crates: types, API and client, and the webhook receiver
+    /// when `webhooks`.
+    pub fn crate_dirs(&self, webhooks: bool) -> Vec<String> {
+        let mut dirs = vec![self.types_dir(), self.api_dir(), self.client_dir()];
+        if webhooks {
+            dirs.push(self.webhooks_dir());
+        }
+        dirs
     }
 
     /// The package name of a crate in `dir` (its last path component).
@@ -118,7 +137,7 @@ impl ApiEntry {
         // Messages name the spec by its path in the repository, as designers know it.
         let spec = crate::load_str(spec_path, &text)?;
         let output = crate::generate(&spec, &self.settings())?;
-        Ok(vec![
+        let mut files = vec![
             (
                 root.join(self.types_dir()).join("src/generated.rs"),
                 output.types,
@@ -132,7 +151,23 @@ impl ApiEntry {
                 output.client,
             ),
             (root.join(self.api_dir()).join("src/docs.html"), output.docs),
-        ])
+        ];
+        if let Some(receiver) = output.webhooks {
+            let dir = self.webhooks_dir();
+            if !root.join(&dir).join("Cargo.toml").is_file() {
+                return Err(WorkspaceError::Manifest {
+                    path: PathBuf::from(MANIFEST),
+                    message: format!(
+                        "{} describes webhooks (`x-webhooks`), whose receiver is generated into \
+                         the crate at {dir}, but there is no crate there: create it (as \
+                         crates/connect-webhooks is made) or set `webhooks` for the API `{}`",
+                        self.spec, self.name
+                    ),
+                });
+            }
+            files.push((root.join(dir).join("src/generated.rs"), receiver));
+        }
+        Ok(files)
     }
 
     /// The client crate is published with the API's version: its `Cargo.toml` `version` must
@@ -381,14 +416,10 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
         types: None,
         api: None,
         client: None,
+        webhooks: None,
         client_state: None,
         client_conveniences: None,
     };
-    for dir in [entry.types_dir(), entry.api_dir(), entry.client_dir()] {
-        if root.join(&dir).exists() {
-            return Err(WorkspaceError::Usage(format!("{dir} already exists")));
-        }
-    }
     if root.join(&spec_file).exists() {
         return Err(WorkspaceError::Usage(format!("{spec_file} already exists")));
     }
@@ -398,6 +429,17 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
     let mut settings = entry.settings();
     settings.source_label = spec_file.clone();
     let output = crate::generate(&spec, &settings)?;
+    let receiver = output.webhooks.as_ref().map(|_| Receiver {
+        signed: spec
+            .raw
+            .pointer("/x-conventions/webhook-signature")
+            .is_some(),
+    });
+    for dir in entry.crate_dirs(receiver.is_some()) {
+        if root.join(&dir).exists() {
+            return Err(WorkspaceError::Usage(format!("{dir} already exists")));
+        }
+    }
     let title = spec.doc.info.title.clone();
     let version = client_version(&spec.doc.info.version);
     // progenitor's websocket methods send a random key.
@@ -415,9 +457,11 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
     plan.writes.push((PathBuf::from(&spec_file), text));
     plan.writes
         .push((PathBuf::from(MANIFEST), add_to_manifest(root, &entry)?));
-    plan.writes
-        .push((PathBuf::from("Cargo.toml"), add_to_workspace(root, &entry)?));
-    for (dir, files) in templates::crates(&entry, &title, &version, websockets) {
+    plan.writes.push((
+        PathBuf::from("Cargo.toml"),
+        add_to_workspace(root, &entry, receiver.is_some())?,
+    ));
+    for (dir, files) in templates::crates(&entry, &title, &version, websockets, receiver) {
         for (file, contents) in files {
             plan.writes.push((PathBuf::from(&dir).join(file), contents));
         }
@@ -434,7 +478,20 @@ pub fn plan_new_api(root: &Path, request: &NewApi) -> Result<Plan, WorkspaceErro
         PathBuf::from(entry.api_dir()).join("src/docs.html"),
         output.docs,
     ));
+    if let Some(generated) = output.webhooks {
+        plan.writes.push((
+            PathBuf::from(entry.webhooks_dir()).join("src/generated.rs"),
+            generated,
+        ));
+    }
     Ok(plan)
+}
+
+/// What the receiver crate of a new API with webhooks needs.
+#[derive(Clone, Copy, Debug)]
+struct Receiver {
+    /// Deliveries are signed (`x-conventions.webhook-signature`): the verifier's crates.
+    signed: bool,
 }
 
 /// Plans removing an API: its crates, its spec, its manifest entry and its place in the
@@ -446,9 +503,9 @@ pub fn plan_remove_api(root: &Path, name: &str) -> Result<Plan, WorkspaceError> 
             "the workspace has no API `{name}` (see {MANIFEST})"
         )));
     };
-    let packages = [entry.types_dir(), entry.api_dir(), entry.client_dir()];
-    let packages: Vec<String> = packages.iter().map(|d| ApiEntry::package(d)).collect();
-    let own: Vec<String> = [entry.types_dir(), entry.api_dir(), entry.client_dir()].to_vec();
+    let webhooks = root.join(entry.webhooks_dir()).join("Cargo.toml").is_file();
+    let own = entry.crate_dirs(webhooks);
+    let packages: Vec<String> = own.iter().map(|d| ApiEntry::package(d)).collect();
     // Any other member that depends on these crates would no longer build.
     let workspace = read_toml(root, Path::new("Cargo.toml"))?;
     let members: Vec<String> = workspace
@@ -486,7 +543,7 @@ pub fn plan_remove_api(root: &Path, name: &str) -> Result<Plan, WorkspaceError> 
         .push((PathBuf::from(MANIFEST), remove_from_manifest(root, name)?));
     plan.writes.push((
         PathBuf::from("Cargo.toml"),
-        remove_from_workspace(root, entry)?,
+        remove_from_workspace(root, &own)?,
     ));
     // Cargo would drop the crates from the lock file on its next run; done here, the tree is
     // as it was before `new-api`.
@@ -586,10 +643,14 @@ fn remove_from_manifest(root: &Path, name: &str) -> Result<String, WorkspaceErro
     Ok(joined)
 }
 
-fn add_to_workspace(root: &Path, entry: &ApiEntry) -> Result<String, WorkspaceError> {
+fn add_to_workspace(
+    root: &Path,
+    entry: &ApiEntry,
+    webhooks: bool,
+) -> Result<String, WorkspaceError> {
     let path = Path::new("Cargo.toml");
     let mut document = read_toml(root, path)?;
-    let dirs = [entry.types_dir(), entry.api_dir(), entry.client_dir()];
+    let dirs = entry.crate_dirs(webhooks);
     let workspace = document
         .get_mut("workspace")
         .and_then(|w| w.as_table_like_mut())
@@ -633,10 +694,9 @@ fn add_to_workspace(root: &Path, entry: &ApiEntry) -> Result<String, WorkspaceEr
     Ok(document.to_string())
 }
 
-fn remove_from_workspace(root: &Path, entry: &ApiEntry) -> Result<String, WorkspaceError> {
+fn remove_from_workspace(root: &Path, dirs: &[String]) -> Result<String, WorkspaceError> {
     let path = Path::new("Cargo.toml");
     let mut document = read_toml(root, path)?;
-    let dirs = [entry.types_dir(), entry.api_dir(), entry.client_dir()];
     if let Some(workspace) = document
         .get_mut("workspace")
         .and_then(|w| w.as_table_like_mut())
@@ -648,7 +708,7 @@ fn remove_from_workspace(root: &Path, entry: &ApiEntry) -> Result<String, Worksp
             .get_mut("dependencies")
             .and_then(|d| d.as_table_like_mut())
         {
-            for dir in &dirs {
+            for dir in dirs {
                 deps.remove(&ApiEntry::package(dir));
             }
         }
@@ -658,14 +718,16 @@ fn remove_from_workspace(root: &Path, entry: &ApiEntry) -> Result<String, Worksp
 
 /// The hand-written files of a new API's crates.
 mod templates {
-    use super::ApiEntry;
+    use super::{ApiEntry, Receiver};
 
-    /// `(crate directory, [(file, contents)])` for the types, API and client crates.
+    /// `(crate directory, [(file, contents)])` for the types, API and client crates, and the
+    /// webhook receiver's crate when there is a `receiver`.
     pub fn crates(
         entry: &ApiEntry,
         title: &str,
         version: &str,
         websockets: bool,
+        receiver: Option<Receiver>,
     ) -> Vec<(String, Vec<(&'static str, String)>)> {
         let name = &entry.name;
         let spec = &entry.spec;
@@ -681,7 +743,7 @@ mod templates {
             false => "",
         };
         let generated = "#[rustfmt::skip]\n#[allow(clippy::all, clippy::pedantic, unused, non_camel_case_types, non_snake_case, deprecated)]\nmod generated;\n\npub use generated::*;\n";
-        vec![
+        let mut crates = vec![
             (
                 entry.types_dir(),
                 vec![
@@ -814,7 +876,77 @@ futures.workspace = true
                     ),
                 ],
             ),
-        ]
+        ];
+        if let Some(receiver) = receiver {
+            let webhooks = ApiEntry::package(&entry.webhooks_dir());
+            let webhooks_ident = webhooks.replace('-', "_");
+            let receiver_trait = crate::webhooks::trait_name(&entry.settings());
+            let receiver_module = format!("{}_mod", crate::naming::snake(&receiver_trait));
+            let signed_deps = match receiver.signed {
+                true => "async-trait.workspace = true\naws-lc-rs.workspace = true\n",
+                false => "",
+            };
+            // The API crate's round-trip test proves the receiver too.
+            let (_, api_files) = &mut crates[1];
+            api_files[0]
+                .1
+                .push_str(&format!("{webhooks}.workspace = true\n"));
+            api_files[2].1.push_str(&format!(
+                r#"
+/// The webhook receiver ({webhooks}) is the spec's `x-webhooks`.
+#[test]
+fn the_webhook_receiver_is_the_spec() {{
+    let description = {webhooks_ident}::{receiver_module}::stub_api_description()
+        .expect("the receiver registers with dropshot");
+    let derived = description
+        .openapi("{name} webhooks", semver::Version::new(0, 0, 0))
+        .json()
+        .expect("dropshot renders its document");
+    let spec = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../{spec}");
+    if let Err(report) = codegen::roundtrip::prove_webhooks(&spec, &derived) {{
+        panic!("{{report}}");
+    }}
+}}
+"#
+            ));
+            crates.push((
+                entry.webhooks_dir(),
+                vec![
+                    (
+                        "Cargo.toml",
+                        format!(
+                            r#"[package]
+name = "{webhooks}"
+description = "Receive the webhooks of the {title}: event types and a dropshot receiver trait, generated from its OpenAPI document"
+# The API's version (`info.version` of {spec}), as the client's.
+version = "{version}"
+edition.workspace = true
+rust-version.workspace = true
+license.workspace = true
+
+# No workspace crate here: consumers pull this crate as it is.
+[dependencies]
+dropshot.workspace = true
+schemars.workspace = true
+serde.workspace = true
+serde_json.workspace = true
+chrono.workspace = true
+uuid.workspace = true
+regress.workspace = true
+http.workspace = true
+{signed_deps}"#
+                        ),
+                    ),
+                    (
+                        "src/lib.rs",
+                        format!(
+                            "//! Receive the webhooks of the {title}, generated from the `x-webhooks` of `{spec}`:\n//! the events in [`types`], and [`{receiver_trait}`], a dropshot API trait with one endpoint\n//! per webhook at `POST /<name>`; implement it and serve\n//! `{receiver_module}::api_description::<YourImpl>()`.\n//!\n//! This crate depends on no other crate of its workspace: consumers pull it as it is.\n\n{generated}"
+                        ),
+                    ),
+                ],
+            ));
+        }
+        crates
     }
 }
 
@@ -936,6 +1068,52 @@ paths:
         assert!(plan_new_api(&scratch.0, &request).is_err());
         assert!(plan_remove_api(&scratch.0, "cats").is_err());
 
+        std::fs::remove_file(&spec).unwrap();
+        plan_remove_api(&scratch.0, "pets")
+            .unwrap()
+            .apply(&scratch.0)
+            .unwrap();
+        assert_eq!(scratch.files(), before);
+    }
+
+    /// A spec with webhooks gets its receiver crate too, proved by the API crate's round-trip
+    /// test; removing the API removes it.
+    #[test]
+    fn an_api_with_webhooks_gets_its_receiver_crate() {
+        let scratch = Scratch::new("webhooks");
+        let before = scratch.files();
+        let spec = scratch.0.join("pets.yaml");
+        let with_webhooks = format!(
+            "{SPEC}x-webhooks:\n  pet.adopted:\n    post:\n      operationId: petAdopted\n      requestBody:\n        content:\n          application/json:\n            schema: {{type: object, properties: {{petId: {{type: integer}}}}}}\n      responses:\n        '204': {{description: Acknowledged.}}\n"
+        );
+        std::fs::write(&spec, with_webhooks).unwrap();
+        let request = NewApi {
+            name: "pets".to_string(),
+            spec: spec.clone(),
+        };
+        plan_new_api(&scratch.0, &request)
+            .unwrap()
+            .apply(&scratch.0)
+            .unwrap();
+        let after = scratch.files();
+        for file in [
+            "crates/pets-webhooks/Cargo.toml",
+            "crates/pets-webhooks/src/lib.rs",
+            "crates/pets-webhooks/src/generated.rs",
+        ] {
+            assert!(after.contains_key(file), "{file}: {:?}", after.keys());
+        }
+        assert!(after["Cargo.toml"].contains("\"crates/pets-webhooks\""));
+        assert!(after["crates/pets-webhooks/Cargo.toml"].contains("version = \"2.1.0\""));
+        // Unsigned deliveries: no verifier, so none of its crates.
+        assert!(!after["crates/pets-webhooks/Cargo.toml"].contains("aws-lc-rs"));
+        assert!(after["crates/pets-webhooks/src/generated.rs"].contains("pub trait PetsWebhooks"));
+        assert!(after["crates/pets-api/Cargo.toml"].contains("pets-webhooks.workspace = true"));
+        assert!(after["crates/pets-api/tests/roundtrip.rs"].contains("prove_webhooks"));
+        let entry = &read_manifest(&scratch.0).unwrap().apis[0];
+        for (path, contents) in entry.generate(&scratch.0).unwrap() {
+            assert_eq!(std::fs::read_to_string(&path).unwrap(), contents);
+        }
         std::fs::remove_file(&spec).unwrap();
         plan_remove_api(&scratch.0, "pets")
             .unwrap()

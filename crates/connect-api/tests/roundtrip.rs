@@ -51,3 +51,47 @@ fn the_proof_names_operation_and_field() {
         "{report}"
     );
 }
+
+/// The webhooks' receiver (connect-webhooks) is the YAML's `x-webhooks`, webhook by webhook.
+#[test]
+fn the_webhook_receiver_is_the_spec() {
+    if let Err(report) = codegen::roundtrip::prove_webhooks(&spec(), &derived_webhooks()) {
+        panic!("{report}");
+    }
+}
+
+/// The receiver's proof can fail too: a changed acknowledgement and a dropped signature header
+/// are named by webhook and field.
+#[test]
+fn the_webhook_proof_names_webhook_and_field() {
+    let mut derived = derived_webhooks();
+    let responses = derived
+        .pointer_mut("/paths/~1customer.created/post/responses")
+        .unwrap()
+        .as_object_mut()
+        .unwrap();
+    let acknowledged = responses.remove("204").unwrap();
+    responses.insert("200".into(), acknowledged);
+    derived
+        .pointer_mut("/paths/~1customer.updated/post/parameters")
+        .unwrap()
+        .as_array_mut()
+        .unwrap()
+        .clear();
+    let report = codegen::roundtrip::prove_webhooks(&spec(), &derived).unwrap_err();
+    assert!(
+        report.contains("customerCreated: success status"),
+        "{report}"
+    );
+    assert!(
+        report.contains("customerUpdated: parameter header/connect-signature"),
+        "{report}"
+    );
+}
+
+fn derived_webhooks() -> serde_json::Value {
+    let description = connect_webhooks::connect_webhooks_mod::stub_api_description()
+        .expect("the receiver registers with dropshot");
+    let openapi = description.openapi("Connect webhooks", semver::Version::new(1, 0, 0));
+    openapi.json().expect("dropshot renders its document")
+}

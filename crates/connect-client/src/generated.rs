@@ -1530,6 +1530,76 @@ customer type.
             Default::default()
         }
     }
+    ///The `customer.created` event.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CustomerCreatedEvent {
+        pub data: Customer,
+        ///The event's id, the same on every delivery attempt (use it for idempotency).
+        #[serde(rename = "eventId")]
+        pub event_id: ::uuid::Uuid,
+        ///When the customer was created (its `createdAt`).
+        #[serde(rename = "occurredAt")]
+        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The event's name.
+        #[serde(rename = "type")]
+        pub type_: CustomerCreatedEventType,
+    }
+    impl CustomerCreatedEvent {
+        pub fn builder() -> builder::CustomerCreatedEvent {
+            Default::default()
+        }
+    }
+    ///The event's name.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomerCreatedEventType {
+        #[serde(rename = "customer.created")]
+        CustomerCreated,
+    }
+    impl ::std::fmt::Display for CustomerCreatedEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CustomerCreated => f.write_str("customer.created"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomerCreatedEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "customer.created" => Ok(Self::CustomerCreated),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomerCreatedEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomerCreatedEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;
 unique per tenant.
 */
@@ -1954,6 +2024,76 @@ customer type.
         }
     }
     impl ::std::convert::TryFrom<::std::string::String> for CustomerType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The `customer.updated` event.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct CustomerUpdatedEvent {
+        pub data: Customer,
+        ///The event's id, the same on every delivery attempt (use it for idempotency).
+        #[serde(rename = "eventId")]
+        pub event_id: ::uuid::Uuid,
+        ///When the change was stored (the customer's `updatedAt`).
+        #[serde(rename = "occurredAt")]
+        pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+        ///The event's name.
+        #[serde(rename = "type")]
+        pub type_: CustomerUpdatedEventType,
+    }
+    impl CustomerUpdatedEvent {
+        pub fn builder() -> builder::CustomerUpdatedEvent {
+            Default::default()
+        }
+    }
+    ///The event's name.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CustomerUpdatedEventType {
+        #[serde(rename = "customer.updated")]
+        CustomerUpdated,
+    }
+    impl ::std::fmt::Display for CustomerUpdatedEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CustomerUpdated => f.write_str("customer.updated"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CustomerUpdatedEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "customer.updated" => Ok(Self::CustomerUpdated),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CustomerUpdatedEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CustomerUpdatedEventType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -5843,6 +5983,103 @@ is.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct CustomerCreatedEvent {
+            data: ::std::result::Result<super::Customer, ::std::string::String>,
+            event_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            occurred_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CustomerCreatedEventType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomerCreatedEvent {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    event_id: Err("no value supplied for event_id".to_string()),
+                    occurred_at: Err("no value supplied for occurred_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CustomerCreatedEvent {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn occurred_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.occurred_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for occurred_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomerCreatedEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomerCreatedEvent>
+        for super::CustomerCreatedEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerCreatedEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    event_id: value.event_id?,
+                    occurred_at: value.occurred_at?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerCreatedEvent> for CustomerCreatedEvent {
+            fn from(value: super::CustomerCreatedEvent) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    event_id: Ok(value.event_id),
+                    occurred_at: Ok(value.occurred_at),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CustomerPage {
             items: ::std::result::Result<
                 ::std::vec::Vec<super::Customer>,
@@ -5958,6 +6195,103 @@ is.
                 Self {
                     customer_id: Ok(value.customer_id),
                     name: Ok(value.name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CustomerUpdatedEvent {
+            data: ::std::result::Result<super::Customer, ::std::string::String>,
+            event_id: ::std::result::Result<::uuid::Uuid, ::std::string::String>,
+            occurred_at: ::std::result::Result<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CustomerUpdatedEventType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CustomerUpdatedEvent {
+            fn default() -> Self {
+                Self {
+                    data: Err("no value supplied for data".to_string()),
+                    event_id: Err("no value supplied for event_id".to_string()),
+                    occurred_at: Err("no value supplied for occurred_at".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl CustomerUpdatedEvent {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Customer>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn event_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::uuid::Uuid>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_id: {e}")
+                    });
+                self
+            }
+            pub fn occurred_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::DateTime<::chrono::offset::Utc>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.occurred_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for occurred_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CustomerUpdatedEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CustomerUpdatedEvent>
+        for super::CustomerUpdatedEvent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CustomerUpdatedEvent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    event_id: value.event_id?,
+                    occurred_at: value.occurred_at?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CustomerUpdatedEvent> for CustomerUpdatedEvent {
+            fn from(value: super::CustomerUpdatedEvent) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    event_id: Ok(value.event_id),
+                    occurred_at: Ok(value.occurred_at),
+                    type_: Ok(value.type_),
                 }
             }
         }
@@ -7606,7 +7940,7 @@ Conventions that hold for every operation:
   cannot be deleted through this API.
 
 
-Version: 2.0.0*/
+Version: 2.1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -7648,7 +7982,7 @@ impl Client {
 }
 impl ClientInfo<crate::auth::ClientState> for Client {
     fn api_version() -> &'static str {
-        "2.0.0"
+        "2.1.0"
     }
     fn baseurl(&self) -> &str {
         self.baseurl.as_str()

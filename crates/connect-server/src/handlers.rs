@@ -411,9 +411,11 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::CreateCustomerRequest>,
     ) -> Keyed<HttpResponseCreated<types::Customer>> {
-        let store = &rqctx.context().store;
+        let context = rqctx.context();
         let write = |tenant: Tenant, request| async move {
-            Ok(store.create_customer(&tenant, request).await?)
+            let customer = context.store.create_customer(&tenant, request).await?;
+            context.webhooks.customer_created(&tenant, &customer);
+            Ok(customer)
         };
         keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
     }
@@ -438,10 +440,12 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::UpdateCustomerRequest>,
     ) -> Keyed<HttpResponseOk<types::Customer>> {
-        let store = &rqctx.context().store;
+        let context = rqctx.context();
         let write = |tenant: Tenant, request: types::UpdateCustomerRequest| async move {
             let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-            Ok(store.update_customer(&tenant, id, request).await?)
+            let customer = context.store.update_customer(&tenant, id, request).await?;
+            context.webhooks.customer_updated(&tenant, &customer);
+            Ok(customer)
         };
         keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
     }
@@ -452,10 +456,12 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::Billing>,
     ) -> Keyed<HttpResponseOk<types::Customer>> {
-        let store = &rqctx.context().store;
+        let context = rqctx.context();
         let write = |tenant: Tenant, billing: types::Billing| async move {
             let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-            Ok(store.update_billing(&tenant, id, billing).await?)
+            let customer = context.store.update_billing(&tenant, id, billing).await?;
+            context.webhooks.customer_updated(&tenant, &customer);
+            Ok(customer)
         };
         keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
     }
@@ -466,13 +472,16 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::AddUserToCustomerRequest>,
     ) -> Keyed<HttpResponseCreated<types::CustomerUser>> {
-        let store = &rqctx.context().store;
+        let context = rqctx.context();
         let write = |tenant: Tenant, request: types::AddUserToCustomerRequest| async move {
             let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
             let role = request.role.unwrap_or_default();
-            Ok(store
+            let store = &context.store;
+            let link = store
                 .add_user(&tenant, customer, request.user_id, role)
-                .await?)
+                .await?;
+            changed_links(context, &tenant, customer).await;
+            Ok(link)
         };
         keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
     }
@@ -483,7 +492,7 @@ impl ConnectApi for ConnectServer {
         query: Params<RemoveUserFromCustomerQuery>,
         headers: Params<IdempotencyKeyHeaders>,
     ) -> Keyed<HttpResponseDeleted> {
-        let store = &rqctx.context().store;
+        let context = rqctx.context();
         keyed_call(
             &rqctx,
             headers,
@@ -491,7 +500,9 @@ impl ConnectApi for ConnectServer {
             |tenant| async move {
                 let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
                 let user = query.into_inner()?.user_id;
-                Ok(store.remove_user(&tenant, customer, user).await?)
+                context.store.remove_user(&tenant, customer, user).await?;
+                changed_links(context, &tenant, customer).await;
+                Ok(())
             },
         )
         .await
@@ -522,4 +533,11 @@ pub async fn docs(_rqctx: Rq) -> Result<http::Response<Body>, HttpError> {
         )
         .body(connect_api::DOCS_HTML.into())
         .map_err(|error| HttpError::for_internal_error(error.to_string()))
+}
+
+/// `customer.updated` after a link change: the customer as it is now (read after the change).
+async fn changed_links(context: &crate::ServerContext, tenant: &Tenant, customer: uuid::Uuid) {
+    if let Ok(customer) = context.store.get_customer(tenant, customer).await {
+        context.webhooks.customer_updated(tenant, &customer);
+    }
 }

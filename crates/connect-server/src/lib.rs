@@ -13,6 +13,7 @@ mod handlers;
 pub mod idempotency;
 pub mod logging;
 pub mod store;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,6 +90,8 @@ pub struct ServerContext {
     /// Room for list pages being built, in KiB (see [`PAGE_BYTES_IN_FLIGHT`]).
     pub pages: tokio::sync::Semaphore,
     pub limits: Limits,
+    /// Delivers the webhooks' events (see [`webhooks`]).
+    pub webhooks: Arc<webhooks::Webhooks>,
 }
 
 /// How to run a server.
@@ -100,6 +103,9 @@ pub struct Config {
     /// From [`logging::root_logger`], or [`RequestTenants::disabled`].
     pub tenants: Arc<RequestTenants>,
     pub limits: Limits,
+    /// Each tenant's webhook endpoint, if it has one.
+    pub webhooks: std::collections::BTreeMap<String, webhooks::Endpoint>,
+    pub delivery: webhooks::DeliveryPolicy,
 }
 
 impl Config {
@@ -113,6 +119,8 @@ impl Config {
             log,
             tenants: RequestTenants::disabled(),
             limits: Limits::default(),
+            webhooks: std::collections::BTreeMap::new(),
+            delivery: webhooks::DeliveryPolicy::default(),
         }
     }
 }
@@ -153,6 +161,12 @@ pub fn start_with_store(
     config: Config,
     store: Arc<dyn Store>,
 ) -> anyhow::Result<HttpServer<ServerContext>> {
+    let webhooks = Arc::new(webhooks::Webhooks::new(
+        config.webhooks,
+        config.delivery,
+        config.clock.clone(),
+        config.log.new(slog::o!("component" => "webhooks")),
+    )?);
     let idempotency = IdempotencyKeys::with_limits(config.clock, config.limits.idempotency);
     // The sweep holds the table weakly: it ends with the server.
     let table = Arc::downgrade(&idempotency);
@@ -178,6 +192,7 @@ pub fn start_with_store(
         cursors: cursor::Cursors::new(),
         pages: tokio::sync::Semaphore::new(page_permits(limits.page_bytes_in_flight)),
         limits,
+        webhooks,
     };
     let dropshot = ConfigDropshot {
         bind_address: config.bind,

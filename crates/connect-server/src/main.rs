@@ -9,7 +9,7 @@ use connect_server::auth::{ApiKeys, parse_key, random_key};
 use connect_server::clock::SystemClock;
 use connect_server::logging::{LogFormat, root_logger};
 use connect_server::store::Quotas;
-use connect_server::{Limits, connections, idempotency};
+use connect_server::{Limits, connections, idempotency, webhooks};
 
 /// The Connect API reference server (users, customers and their links), in memory.
 #[derive(Parser, Debug)]
@@ -52,6 +52,18 @@ struct Cli {
     /// Memory for one tenant's idempotency keys and kept responses, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = idempotency::KEPT_BYTES_PER_TENANT >> 20)]
     idempotency_memory: usize,
+    /// A tenant's webhook endpoint, as TENANT=URL; repeat for several tenants. The tenant's
+    /// `customer.created` and `customer.updated` events are POSTed to `URL/<event name>`,
+    /// signed with its secret (--webhook-secret).
+    #[arg(long = "webhook", value_name = "TENANT=URL")]
+    webhooks: Vec<String>,
+    /// A tenant's webhook signing secret, as TENANT=SECRET; repeat for several. Also read from
+    /// CONNECT_WEBHOOK_SECRETS (comma-separated), which keeps secrets out of the process list.
+    #[arg(long = "webhook-secret", value_name = "TENANT=SECRET")]
+    webhook_secrets: Vec<String>,
+    /// Seconds a graceful shutdown waits for webhook deliveries still outstanding.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0, value_parser = parse_seconds)]
+    webhook_drain: f64,
     /// Memory for list pages being built at once, across all requests, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = connect_server::PAGE_BYTES_IN_FLIGHT >> 20)]
     page_memory: usize,
@@ -138,6 +150,30 @@ async fn main() -> anyhow::Result<()> {
         },
     };
     let tenants: Vec<String> = keys.tenants().map(ToString::to_string).collect();
+    let urls = cli
+        .webhooks
+        .iter()
+        .map(|item| {
+            webhooks::parse_pair(item).map_err(|error| anyhow::anyhow!("--webhook: {error}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut secrets = Vec::new();
+    for item in &cli.webhook_secrets {
+        // As with keys, a malformed value may be a secret: it is not echoed.
+        secrets.push(
+            webhooks::parse_pair(item)
+                .map_err(|error| anyhow::anyhow!("--webhook-secret: {error} (value not shown)"))?,
+        );
+    }
+    if let Ok(list) = std::env::var("CONNECT_WEBHOOK_SECRETS") {
+        for item in list.split(',').filter(|item| !item.trim().is_empty()) {
+            secrets.push(webhooks::parse_pair(item).map_err(|error| {
+                anyhow::anyhow!("CONNECT_WEBHOOK_SECRETS: {error} (value not shown)")
+            })?);
+        }
+    }
+    let endpoints = webhooks::endpoints(urls, secrets, &tenants).map_err(anyhow::Error::msg)?;
+    let endpoint_tenants: Vec<String> = endpoints.keys().cloned().collect();
     let server = connect_server::start(connect_server::Config {
         bind: cli.bind,
         keys,
@@ -145,9 +181,12 @@ async fn main() -> anyhow::Result<()> {
         log: log.clone(),
         tenants: logging.tenants.clone(),
         limits,
+        webhooks: endpoints,
+        delivery: webhooks::DeliveryPolicy::default(),
     })?;
     slog::info!(log, "ready"; "address" => %server.local_addr(), "tenants" => tenants.join(","),
-        "max_connections" => cap.connections);
+        "max_connections" => cap.connections, "webhooks" => endpoint_tenants.join(","));
+    let deliveries = server.app_private().webhooks.clone();
 
     shutdown_signal().await?;
     slog::info!(log, "shutting down: finishing requests in flight");
@@ -156,6 +195,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!(error))
         .context("shutting down")?;
+    // Requests are done, so no more events: deliver what is outstanding, as far as time allows.
+    deliveries
+        .drain(std::time::Duration::from_secs_f64(cli.webhook_drain))
+        .await;
     slog::info!(log, "stopped");
     drop(log);
     // Every line logged so far is written before the process ends.

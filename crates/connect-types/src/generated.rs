@@ -1719,6 +1719,72 @@ customer type.
     ///The users linked to the customer, with their roles.
     pub users: ::std::vec::Vec<CustomerUser>,
 }
+///The `customer.created` event.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+pub struct CustomerCreatedEvent {
+    pub data: Customer,
+    ///The event's id, the same on every delivery attempt (use it for idempotency).
+    #[serde(rename = "eventId")]
+    pub event_id: ::uuid::Uuid,
+    ///When the customer was created (its `createdAt`).
+    #[serde(rename = "occurredAt")]
+    pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///The event's name.
+    #[serde(rename = "type")]
+    pub type_: CustomerCreatedEventType,
+}
+///The event's name.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd,
+    schemars::JsonSchema
+)]
+pub enum CustomerCreatedEventType {
+    #[serde(rename = "customer.created")]
+    CustomerCreated,
+}
+impl ::std::fmt::Display for CustomerCreatedEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::CustomerCreated => f.write_str("customer.created"),
+        }
+    }
+}
+impl ::std::str::FromStr for CustomerCreatedEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "customer.created" => Ok(Self::CustomerCreated),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for CustomerCreatedEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CustomerCreatedEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
 /**Short server-assigned id a customer quotes to support, for example `29A-BY3Z-X78`;
 unique per tenant.
 */
@@ -2192,6 +2258,72 @@ impl ::std::convert::TryFrom<&str> for CustomerType {
     }
 }
 impl ::std::convert::TryFrom<::std::string::String> for CustomerType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: ::std::string::String,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+///The `customer.updated` event.
+#[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, schemars::JsonSchema)]
+pub struct CustomerUpdatedEvent {
+    pub data: Customer,
+    ///The event's id, the same on every delivery attempt (use it for idempotency).
+    #[serde(rename = "eventId")]
+    pub event_id: ::uuid::Uuid,
+    ///When the change was stored (the customer's `updatedAt`).
+    #[serde(rename = "occurredAt")]
+    pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
+    ///The event's name.
+    #[serde(rename = "type")]
+    pub type_: CustomerUpdatedEventType,
+}
+///The event's name.
+#[derive(
+    ::serde::Deserialize,
+    ::serde::Serialize,
+    Clone,
+    Copy,
+    Debug,
+    Eq,
+    Hash,
+    Ord,
+    PartialEq,
+    PartialOrd,
+    schemars::JsonSchema
+)]
+pub enum CustomerUpdatedEventType {
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated,
+}
+impl ::std::fmt::Display for CustomerUpdatedEventType {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {
+            Self::CustomerUpdated => f.write_str("customer.updated"),
+        }
+    }
+}
+impl ::std::str::FromStr for CustomerUpdatedEventType {
+    type Err = self::error::ConversionError;
+    fn from_str(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        match value {
+            "customer.updated" => Ok(Self::CustomerUpdated),
+            _ => Err("invalid value".into()),
+        }
+    }
+}
+impl ::std::convert::TryFrom<&str> for CustomerUpdatedEventType {
+    type Error = self::error::ConversionError;
+    fn try_from(
+        value: &str,
+    ) -> ::std::result::Result<Self, self::error::ConversionError> {
+        value.parse()
+    }
+}
+impl ::std::convert::TryFrom<::std::string::String> for CustomerUpdatedEventType {
     type Error = self::error::ConversionError;
     fn try_from(
         value: ::std::string::String,
@@ -5422,6 +5554,70 @@ pub mod error {
 }
 ::spec_schema::definitions!(
     r##"{
+  "CustomerCreatedEvent": {
+    "description": "The `customer.created` event.",
+    "type": "object",
+    "required": [
+      "eventId",
+      "type",
+      "occurredAt",
+      "data"
+    ],
+    "properties": {
+      "eventId": {
+        "description": "The event's id, the same on every delivery attempt (use it for idempotency).",
+        "type": "string",
+        "format": "uuid"
+      },
+      "type": {
+        "description": "The event's name.",
+        "type": "string",
+        "enum": [
+          "customer.created"
+        ]
+      },
+      "occurredAt": {
+        "description": "When the customer was created (its `createdAt`).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "data": {
+        "$ref": "#/definitions/Customer"
+      }
+    }
+  },
+  "CustomerUpdatedEvent": {
+    "description": "The `customer.updated` event.",
+    "type": "object",
+    "required": [
+      "eventId",
+      "type",
+      "occurredAt",
+      "data"
+    ],
+    "properties": {
+      "eventId": {
+        "description": "The event's id, the same on every delivery attempt (use it for idempotency).",
+        "type": "string",
+        "format": "uuid"
+      },
+      "type": {
+        "description": "The event's name.",
+        "type": "string",
+        "enum": [
+          "customer.updated"
+        ]
+      },
+      "occurredAt": {
+        "description": "When the change was stored (the customer's `updatedAt`).",
+        "type": "string",
+        "format": "date-time"
+      },
+      "data": {
+        "$ref": "#/definitions/Customer"
+      }
+    }
+  },
   "CustomerType": {
     "description": "Whether a customer is a private person or an organisation.",
     "type": "string",

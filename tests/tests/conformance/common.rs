@@ -9,6 +9,7 @@
 pub mod gate;
 pub mod generate;
 pub mod proxy;
+pub mod receiver;
 pub mod spec;
 
 use std::sync::Arc;
@@ -59,6 +60,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Harness {
     server: Option<dropshot::HttpServer<connect_server::ServerContext>>,
+    /// Where tenant acme's webhook events go (not for the gated harness).
+    receiver: Option<dropshot::HttpServer<receiver::Inbox>>,
     proxy: Option<Proxy>,
     pub recorder: Arc<Recorder>,
     /// The proxy's base URL: the only address tests talk to.
@@ -92,8 +95,16 @@ impl Harness {
     }
 
     async fn start_with(clock: Arc<dyn Clock>, limits: connect_server::Limits) -> Self {
+        let recorder = Arc::new(Recorder::default());
+        let receiver = receiver::start(recorder.clone());
+        let endpoint = connect_server::webhooks::Endpoint::new(
+            &format!("http://{}", receiver.local_addr()),
+            receiver::SECRET,
+        )
+        .expect("the receiver's URL");
         let server = connect_server::start(connect_server::Config {
             limits,
+            webhooks: [(Acme.name().to_string(), endpoint)].into(),
             ..connect_server::Config::new(
                 "127.0.0.1:0".parse().expect("a socket address"),
                 api_keys(),
@@ -102,7 +113,9 @@ impl Harness {
             )
         })
         .expect("the server starts");
-        Self::around(server).await
+        let mut harness = Self::around(server, recorder).await;
+        harness.receiver = Some(receiver);
+        harness
     }
 
     /// A server whose store stops inside the next write until the test releases it: a request
@@ -110,17 +123,20 @@ impl Harness {
     pub async fn start_gated() -> (Self, Arc<Gate>) {
         let gate = Gate::new();
         let server = gate::start_server(gate.clone());
-        (Self::around(server).await, gate)
+        (Self::around(server, Arc::default()).await, gate)
     }
 
-    async fn around(server: dropshot::HttpServer<connect_server::ServerContext>) -> Self {
-        let recorder = Arc::new(Recorder::default());
+    async fn around(
+        server: dropshot::HttpServer<connect_server::ServerContext>,
+        recorder: Arc<Recorder>,
+    ) -> Self {
         let proxy = Proxy::start(server.local_addr(), recorder.clone())
             .await
             .expect("the proxy starts");
         Self {
             base: format!("http://{}", proxy.addr),
             server: Some(server),
+            receiver: None,
             proxy: Some(proxy),
             recorder,
             http: reqwest::ClientBuilder::new()
@@ -193,7 +209,17 @@ impl Harness {
         self.finished = true;
         drop(self.proxy.take());
         if let Some(server) = self.server.take() {
+            let webhooks = server.app_private().webhooks.clone();
             server.close().await.expect("the server closes");
+            // Every event of the test reaches the receiver (and the recorder) before the end.
+            let counts = webhooks.drain(Duration::from_secs(10)).await;
+            if counts.given_up > 0 {
+                self.recorder
+                    .record_violation(format!("webhook events given up: {counts:?}"));
+            }
+        }
+        if let Some(receiver) = self.receiver.take() {
+            receiver.close().await.expect("the webhook receiver closes");
         }
         (self.recorder.len(), self.recorder.violations())
     }

@@ -22,6 +22,25 @@ pub fn prove(
     }
 }
 
+/// Proves the webhook receiver whose stub description is `description` against the
+/// `x-webhooks` of `tests/corpus/<spec>.yaml`.
+pub fn prove_webhooks(
+    spec: &str,
+    description: Result<ApiDescription<StubContext>, ApiDescriptionBuildErrors>,
+) {
+    let description = description.expect("the receiver registers with dropshot");
+    let derived = description
+        .openapi(spec, semver::Version::new(1, 0, 0))
+        .json()
+        .expect("dropshot renders its document");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../codegen/tests/corpus")
+        .join(format!("{spec}.yaml"));
+    if let Err(report) = codegen::roundtrip::prove_webhooks(&path, &derived) {
+        panic!("{report}");
+    }
+}
+
 /// A server for `api` on 127.0.0.1 (any free port), and its base URL; it stops when the
 /// returned server is dropped... or at the end of the test's runtime.
 pub async fn serve<C: dropshot::ServerContext>(

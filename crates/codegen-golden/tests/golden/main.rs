@@ -9,3 +9,4 @@ mod openapi31;
 mod parameters;
 mod proofs;
 mod schemas;
+mod webhooks;

@@ -1,7 +1,7 @@
 //! The round-trip proof of every corpus spec: the document dropshot derives from the generated
 //! trait is the spec (see `codegen::roundtrip`).
 
-use crate::common::prove;
+use crate::common::{prove, prove_webhooks};
 use codegen_golden::*;
 
 #[test]
@@ -67,7 +67,32 @@ fn schemas() {
     );
 }
 
-/// Every corpus spec has its modules here and its proof above.
+#[test]
+fn webhooks() {
+    prove(
+        "webhooks",
+        webhooks_api::webhooks_api_mod::stub_api_description(),
+    );
+}
+
+#[test]
+fn webhooks_receiver() {
+    prove_webhooks(
+        "webhooks",
+        webhooks_webhooks::webhooks_webhooks_mod::stub_api_description(),
+    );
+}
+
+#[test]
+fn openapi31_receiver() {
+    prove_webhooks(
+        "openapi31",
+        openapi31_webhooks::openapi31_webhooks_mod::stub_api_description(),
+    );
+}
+
+/// Every corpus spec has its modules here and its proof above (its receiver's too, when it
+/// has webhooks).
 #[test]
 fn every_corpus_spec_is_compiled_and_proved() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -92,5 +117,16 @@ fn every_corpus_spec_is_compiled_and_proved() {
             proofs.contains(&format!("fn {spec}()")),
             "the proof of {spec}"
         );
+        let receiver = root.join(format!("../codegen/tests/output/{spec}.webhooks.rs"));
+        if receiver.exists() {
+            assert!(
+                lib.contains(&format!("pub mod {spec}_webhooks;")),
+                "{spec}_webhooks"
+            );
+            assert!(
+                proofs.contains(&format!("fn {spec}_receiver()")),
+                "the proof of {spec}'s receiver"
+            );
+        }
     }
 }

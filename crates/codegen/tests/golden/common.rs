@@ -6,7 +6,7 @@ use codegen::{Output, Settings, Spec, SpecError};
 
 /// The specs under `tests/corpus/`, each covering one topic. `crates/codegen-golden` compiles
 /// their golden outputs and runs their round-trip proofs.
-pub const CORPUS: [&str; 9] = [
+pub const CORPUS: [&str; 10] = [
     "conventions",
     "errors",
     "inline",
@@ -16,6 +16,7 @@ pub const CORPUS: [&str; 9] = [
     "parameters",
     "responses",
     "schemas",
+    "webhooks",
 ];
 
 /// The settings every test generates with; `label` names the spec in headers and messages.

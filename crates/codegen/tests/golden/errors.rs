@@ -1098,6 +1098,170 @@ paths: {}
         guidance: "JSON pointer",
     },
     Case {
+        name: "webhooks_not_a_map",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks: [ping]
+paths: {}
+",
+        kind: Kind::Invalid,
+        pointer: "#/x-webhooks",
+        guidance: "map from webhook names to path items",
+    },
+    Case {
+        name: "webhook_name_not_a_path_segment",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  order/created:
+    post:
+      responses:
+        '204': {description: ok}
+paths: {}
+",
+        kind: Kind::Invalid,
+        pointer: "#/x-webhooks/order~1created",
+        guidance: "letters, digits and",
+    },
+    Case {
+        name: "webhook_delivered_with_get",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  ping:
+    get:
+      responses:
+        '204': {description: ok}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-webhooks/ping/get",
+        guidance: "as the path item's `post`",
+    },
+    Case {
+        name: "webhook_without_a_body",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  ping:
+    post:
+      operationId: ping
+      responses:
+        '204': {description: ok}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-webhooks/ping/post",
+        guidance: "`application/json` content and its schema",
+    },
+    Case {
+        name: "webhook_with_a_query_parameter",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  ping:
+    post:
+      operationId: ping
+      parameters:
+        - {name: tenant, in: query, schema: {type: string}}
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '204': {description: ok}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-webhooks/ping/post/parameters/0",
+        guidance: "in the event body",
+    },
+    Case {
+        name: "webhook_without_the_signature_header",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-conventions:
+  webhook-signature: {header: X-Signature, scheme: hmac-sha256}
+x-webhooks:
+  ping:
+    post:
+      operationId: ping
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '204': {description: ok}
+paths: {}
+",
+        kind: Kind::Invalid,
+        pointer: "#/x-webhooks/ping/post",
+        guidance: "document it as a required header parameter",
+    },
+    Case {
+        name: "webhook_signature_scheme_unknown",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-conventions:
+  webhook-signature: {header: X-Signature, scheme: ed25519}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-conventions/webhook-signature/scheme",
+        guidance: "write `scheme: hmac-sha256`",
+    },
+    Case {
+        name: "webhook_with_an_error_response",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  ping:
+    post:
+      operationId: ping
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '204': {description: ok}
+        '400': {description: refused}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-webhooks/ping/post/responses/400",
+        guidance: "remove the error response",
+    },
+    Case {
+        name: "webhook_acknowledged_with_two_statuses",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  ping:
+    post:
+      operationId: ping
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '200': {description: ok}
+        '204': {description: ok}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-webhooks/ping/post/responses",
+        guidance: "document the acknowledgement",
+    },
+    Case {
         name: "paged_list_without_the_paging_convention",
         yaml: r"
 openapi: 3.0.3

@@ -13,3 +13,4 @@ mod links;
 mod pagination;
 mod tools;
 mod validation;
+mod webhooks;

@@ -64,6 +64,26 @@ impl Recorder {
             .push(text);
     }
 
+    /// Records a webhook delivery the harness's receiver got (its body as received, what the
+    /// receiver answered), checked against the spec like an exchange.
+    pub fn record_delivery(&self, name: &str, body: &[u8], status: u16) {
+        let (id, violations) = spec().check_delivery(name, body, status);
+        let mut inner = self.inner.lock().expect("recorder lock");
+        if let Some(id) = id {
+            inner.pairs.insert((id, status));
+        }
+        inner.violations.extend(violations);
+    }
+
+    /// Records a problem found outside an exchange.
+    pub fn record_violation(&self, violation: String) {
+        self.inner
+            .lock()
+            .expect("recorder lock")
+            .violations
+            .push(violation);
+    }
+
     pub fn violations(&self) -> Vec<String> {
         self.inner.lock().expect("recorder lock").violations.clone()
     }

@@ -72,6 +72,20 @@ pub struct ResponseSpec {
 pub struct Spec {
     pub document: Value,
     pub operations: Vec<Operation>,
+    /// The webhooks (`x-webhooks`), which the server sends and receivers decode: counted and
+    /// checked like operations, their event bodies closed like responses.
+    pub webhooks: Vec<WebhookSpec>,
+}
+
+/// One webhook of the spec.
+pub struct WebhookSpec {
+    /// The webhook's name, the last path segment of its delivery (`customer.created`).
+    pub name: String,
+    pub id: String,
+    /// The event body's validator.
+    pub event: jsonschema::Validator,
+    /// The documented acknowledgement statuses.
+    pub acknowledgements: BTreeSet<u16>,
 }
 
 /// One request and its answer, as the recording proxy saw them.
@@ -143,18 +157,97 @@ impl Spec {
                 });
             }
         }
+        let mut webhooks = Vec::new();
+        let declared = document.get("x-webhooks").and_then(Value::as_object);
+        for (name, item) in declared.into_iter().flatten() {
+            let delivery = item
+                .get("post")
+                .ok_or_else(|| format!("webhook {name} has no post"))?;
+            let id = delivery
+                .get("operationId")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("webhook {name} has no operationId"))?;
+            let schema = delivery
+                .pointer("/requestBody/content/application~1json/schema")
+                .ok_or_else(|| format!("webhook {name} has no JSON event body"))?;
+            let acknowledgements = delivery
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(status, _)| status.parse::<u16>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("webhook {name}: a response is not a status code"))?;
+            webhooks.push(WebhookSpec {
+                name: name.clone(),
+                id: id.to_string(),
+                event: validator(&document, schema, Closed::Yes)?,
+                acknowledgements,
+            });
+        }
         Ok(Self {
             document,
             operations,
+            webhooks,
         })
     }
 
+    /// Checks one delivery of the webhook `name` (its body as received, and the status the
+    /// receiver answered): a webhook of the spec, an event its schema accepts, whose `type` is
+    /// the webhook's name. Returns the webhook's operationId and the violations.
+    pub fn check_delivery(
+        &self,
+        name: &str,
+        body: &[u8],
+        status: u16,
+    ) -> (Option<String>, Vec<String>) {
+        let label = format!("webhook {name} -> {status}");
+        let Some(webhook) = self.webhooks.iter().find(|w| w.name == name) else {
+            return (None, vec![format!("{label}: the spec has no such webhook")]);
+        };
+        let mut violations = Vec::new();
+        if !webhook.acknowledgements.contains(&status) {
+            violations.push(format!(
+                "{label}: the spec documents no acknowledgement {status}"
+            ));
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(event) => {
+                for error in webhook.event.iter_errors(&event) {
+                    violations.push(format!(
+                        "{label}: the event does not match the schema at {:?}: {error}",
+                        error.instance_path().to_string()
+                    ));
+                }
+                violations.extend(
+                    contract_problems(&event["data"], "/data")
+                        .into_iter()
+                        .map(|problem| format!("{label}: {problem}")),
+                );
+                if event["type"] != name {
+                    violations.push(format!("{label}: the event's type is {}", event["type"]));
+                }
+            }
+            Err(error) => violations.push(format!("{label}: the event is not JSON ({error})")),
+        }
+        (Some(webhook.id.clone()), violations)
+    }
+
     /// Every (operationId, status) pair the spec documents.
+    /// Every (operationId, status) pair the spec documents, the webhooks' acknowledgements
+    /// included.
     pub fn documented_pairs(&self) -> BTreeSet<(String, u16)> {
-        self.operations
+        let operations = self
+            .operations
             .iter()
-            .flat_map(|op| op.responses.keys().map(|status| (op.id.clone(), *status)))
-            .collect()
+            .flat_map(|op| op.responses.keys().map(|status| (op.id.clone(), *status)));
+        let webhooks = self.webhooks.iter().flat_map(|webhook| {
+            webhook
+                .acknowledgements
+                .iter()
+                .map(|status| (webhook.id.clone(), *status))
+        });
+        operations.chain(webhooks).collect()
     }
 
     /// The operation a request is for, by method and path template; `Err(true)` when the path
