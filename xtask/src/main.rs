@@ -226,9 +226,19 @@ fn new_api(root: &Path, name: &str, spec: &Path) -> anyhow::Result<ExitCode> {
     for (path, _) in &plan.writes {
         println!("wrote {}", path.display());
     }
+    // The changelog lists every API of the manifest: the new one too, so `check` stays clean.
+    changelog(root, Mode::Overwrite)?;
+    let receiver = plan
+        .writes
+        .iter()
+        .any(|(path, _)| path.starts_with(format!("crates/{name}-webhooks")));
+    let receiver = match receiver {
+        true => format!(" -p {name}-webhooks"),
+        false => String::new(),
+    };
     println!(
-        "added the API `{name}`: `cargo check -p {name}-api -p {name}-client` builds it, \
-         `cargo test -p {name}-api` runs its round-trip proof"
+        "added the API `{name}`: `cargo check -p {name}-api -p {name}-client{receiver}` builds \
+         it, `cargo test -p {name}-api` runs its round-trip proof"
     );
     Ok(ExitCode::SUCCESS)
 }
@@ -242,6 +252,7 @@ fn remove_api(root: &Path, name: &str) -> anyhow::Result<ExitCode> {
     for (path, _) in &plan.writes {
         println!("wrote {}", path.display());
     }
+    changelog(root, Mode::Overwrite)?;
     Ok(ExitCode::SUCCESS)
 }
 

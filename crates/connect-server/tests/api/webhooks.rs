@@ -563,3 +563,66 @@ fn redirect_to(target: String) -> HttpServer<String> {
         .start()
         .unwrap()
 }
+
+#[tokio::test]
+async fn a_drain_retries_at_once_what_waits_for_a_retry() {
+    let (acme_receiver, acme) = receiver(ACME_SECRET);
+    let (globex_receiver, _globex) = receiver(GLOBEX_SECRET);
+    acme.fail.store(1, Ordering::SeqCst);
+    // The retry would come in an hour; the drain does not wait for it.
+    let policy = DeliveryPolicy {
+        first_backoff: Duration::from_secs(3_600),
+        max_backoff: Duration::from_secs(3_600),
+        ..quick()
+    };
+    let s = server_with_receivers(&acme_receiver, &globex_receiver, policy);
+    s.customer("Acme AB").await;
+    acme.wait_for("the failed attempt", |a| !a.is_empty()).await;
+    let webhooks = s.server.app_private().webhooks.clone();
+    let counts = webhooks.drain(Duration::from_secs(5)).await;
+    assert_eq!(
+        (counts.delivered, counts.retried, counts.given_up),
+        (1, 1, 0)
+    );
+    let statuses: Vec<u16> = acme.attempts().iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [500, 204]);
+    // Once draining, new events are not taken.
+    s.customer("Initech").await;
+    assert_eq!(webhooks.counts().given_up, 1);
+}
+
+#[tokio::test]
+async fn a_tenants_queue_is_bounded() {
+    let (acme_receiver, acme) = receiver(ACME_SECRET);
+    let (globex_receiver, globex) = receiver(GLOBEX_SECRET);
+    acme.fail.store(usize::MAX, Ordering::SeqCst);
+    let policy = DeliveryPolicy {
+        queue: 2,
+        first_backoff: Duration::from_secs(3_600),
+        max_backoff: Duration::from_secs(3_600),
+        ..quick()
+    };
+    let s = server_with_receivers(&acme_receiver, &globex_receiver, policy);
+    for name in ["A", "B", "C"] {
+        s.customer(name).await;
+    }
+    let webhooks = s.server.app_private().webhooks.clone();
+    // Two events wait for their retry; the third found the queue full and was given up.
+    acme.wait_for("two attempts", |a| a.len() >= 2).await;
+    assert_eq!(webhooks.counts().given_up, 1);
+    // Another tenant's queue is its own.
+    let reply = s
+        .send(
+            reqwest::Method::POST,
+            "/customers",
+            Some(GLOBEX),
+            &[],
+            Some(json!({ "name": "Globex", "customerType": "BUSINESS" })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    globex.wait_for("globex's event", |a| !a.is_empty()).await;
+    let counts = webhooks.drain(Duration::from_secs(5)).await;
+    assert_eq!(counts.delivered, 1, "{counts:?}");
+    assert_eq!(counts.given_up, 3, "{counts:?}");
+}
