@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 use crate::api::{doc_lines, docs};
 use crate::conventions;
 use crate::media::BodyMedia;
-use crate::model::{Api, Content, Location, Operation};
+use crate::model::{Api, Content, Location, Operation, ParamType};
 use crate::normalize::Normalized;
 use crate::pointer::Pointer;
 use crate::{Settings, Spec, SpecError};
@@ -229,6 +229,7 @@ pub fn receiver(spec: &Spec, settings: &Settings) -> Result<Option<String>, Spec
         .operations
         .iter()
         .map(|op| method(op, signature.is_some()));
+    let header_structs = api.operations.iter().filter_map(acknowledgement_headers);
     let trait_doc = doc_lines(&format!(
         "The webhooks of the API, as a receiver serves them: one endpoint per webhook, at \
          `POST /<name>`. Implement it, then serve `{module}::api_description::<YourImpl>()`."
@@ -309,6 +310,8 @@ pub fn receiver(spec: &Spec, settings: &Settings) -> Result<Option<String>, Spec
 
         #signed
 
+        #(#header_structs)*
+
         #trait_doc
         #[::dropshot::api_description]
         pub trait #trait_name {
@@ -319,10 +322,10 @@ pub fn receiver(spec: &Spec, settings: &Settings) -> Result<Option<String>, Spec
         }
     };
     let mut out = crate::render(tokens, settings, spec)?;
-    let acknowledged = api
-        .operations
-        .iter()
-        .any(|op| op.success.content == Content::Empty && op.success.statuses[0] != 204);
+    let acknowledged = api.operations.iter().any(|op| {
+        op.success.content == Content::Empty
+            && (op.success.statuses[0] != 204 || !op.success.headers.is_empty())
+    });
     if acknowledged {
         out.push('\n');
         out.push_str(ACKNOWLEDGED_RUNTIME);
@@ -406,15 +409,34 @@ fn check(
         && matches!(
             (&op.success.content, op.success.statuses[0]),
             (Content::Empty, 200..=299) | (Content::Json(Some(_)), 200..=202)
-        )
-        && op.success.headers.is_empty();
+        );
     if !served {
         return Err(SpecError::unsupported(
             n,
             &at.join("responses"),
             "a webhook's acknowledgement must be one success response: a 2xx with no body, or \
-             200, 201 or 202 with a JSON body of a schema, without headers",
+             200, 201 or 202 with a JSON body of a schema",
             "document the acknowledgement as `204`",
+        ));
+    }
+    if let Some(header) = op
+        .success
+        .headers
+        .iter()
+        .find(|h| h.ty != ParamType::String)
+    {
+        return Err(SpecError::unsupported(
+            n,
+            &at.join("responses")
+                .join(op.success.statuses[0])
+                .join("headers")
+                .join(&header.name),
+            format!(
+                "the acknowledgement's header `{}` is not a string; a receiver answers headers \
+                 as text",
+                header.name
+            ),
+            "give the header `schema: {type: string}`",
         ));
     }
     if let Some(error) = op.errors.first() {
@@ -428,6 +450,39 @@ fn check(
         ));
     }
     Ok(())
+}
+
+/// The struct of the headers a webhook's acknowledgement documents, if it documents any.
+fn acknowledgement_headers(op: &Operation) -> Option<TokenStream> {
+    if op.success.headers.is_empty() {
+        return None;
+    }
+    let name = format_ident!("{}", op.item_name("AcknowledgementHeaders"));
+    let fields = crate::naming::field_idents(op.success.headers.iter().map(|h| h.name.as_str()));
+    let fields = op
+        .success
+        .headers
+        .iter()
+        .zip(fields)
+        .map(|(header, field)| {
+            let wire = &header.name;
+            let doc = doc_lines(header.description.as_deref().unwrap_or_default());
+            if header.required {
+                quote! { #doc #[serde(rename = #wire)] pub #field: ::std::string::String, }
+            } else {
+                quote! {
+                    #doc
+                    #[serde(rename = #wire, skip_serializing_if = "Option::is_none")]
+                    pub #field: ::std::option::Option<::std::string::String>,
+                }
+            }
+        });
+    let doc = format!(" The headers of the acknowledgement of `{}`.", op.name.id);
+    Some(quote! {
+        #[doc = #doc]
+        #[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+        pub struct #name { #(#fields)* }
+    })
 }
 
 /// One receiver endpoint.
@@ -449,19 +504,28 @@ fn method(op: &Operation, signed: bool) -> TokenStream {
     } else {
         quote! { delivery: ::dropshot::TypedBody<types::#schema> }
     };
-    let response = match (&op.success.content, op.success.statuses[0]) {
-        (Content::Json(Some(name)), status) => {
+    let headers = (!op.success.headers.is_empty())
+        .then(|| format_ident!("{}", op.item_name("AcknowledgementHeaders")));
+    let response = match (&op.success.content, op.success.statuses[0], &headers) {
+        (Content::Json(Some(name)), status, _) => {
             let ty = format_ident!("{name}");
-            match status {
+            let coded = match status {
                 200 => quote! { ::dropshot::HttpResponseOk<types::#ty> },
                 201 => quote! { ::dropshot::HttpResponseCreated<types::#ty> },
                 _ => quote! { ::dropshot::HttpResponseAccepted<types::#ty> },
+            };
+            match &headers {
+                Some(headers) => quote! { ::dropshot::HttpResponseHeaders<#coded, #headers> },
+                None => coded,
             }
         }
-        (_, 204) => quote! { ::dropshot::HttpResponseUpdatedNoContent },
-        (_, status) => {
+        (_, 204, None) => quote! { ::dropshot::HttpResponseUpdatedNoContent },
+        (_, status, headers) => {
             let status = proc_macro2::Literal::u16_unsuffixed(status);
-            quote! { Acknowledged<#status> }
+            match headers {
+                Some(headers) => quote! { Acknowledged<#status, #headers> },
+                None => quote! { Acknowledged<#status> },
+            }
         }
     };
     let doc = doc_lines(&docs(op));

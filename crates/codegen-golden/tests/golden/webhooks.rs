@@ -9,7 +9,7 @@ use codegen_golden::webhooks_webhooks::{
     self as receiver, Acknowledged, SIGNATURE_HEADER, SIGNATURE_TOLERANCE, Webhook,
     WebhooksWebhooks, signature, types,
 };
-use dropshot::{HttpError, HttpResponseAccepted, HttpResponseUpdatedNoContent, RequestContext};
+use dropshot::{HttpError, HttpResponseAccepted, RequestContext};
 use serde_json::json;
 
 use crate::common::{post, read, serve};
@@ -43,17 +43,23 @@ impl WebhooksWebhooks for Shipping {
     async fn shipment_delivered(
         rqctx: RequestContext<Inbox>,
         delivery: signature::Signed<types::ShipmentEvent>,
-    ) -> Result<Acknowledged<200>, HttpError> {
-        delivery.verify(&rqctx.context().verifier)?;
-        Ok(Acknowledged)
+    ) -> Result<Acknowledged<200, receiver::ShipmentDeliveredAcknowledgementHeaders>, HttpError>
+    {
+        let event = delivery.verify(&rqctx.context().verifier)?;
+        Ok(Acknowledged::with_headers(
+            receiver::ShipmentDeliveredAcknowledgementHeaders {
+                x_receipt_id: format!("r-{}", event.shipment.shipment_id.as_str()),
+            },
+        ))
     }
 
     async fn shipment_returned(
         rqctx: RequestContext<Inbox>,
         delivery: signature::Signed<types::ShipmentEvent>,
-    ) -> Result<HttpResponseUpdatedNoContent, HttpError> {
+    ) -> Result<Acknowledged<204, receiver::ShipmentReturnedAcknowledgementHeaders>, HttpError>
+    {
         delivery.verify(&rqctx.context().verifier)?;
-        Ok(HttpResponseUpdatedNoContent())
+        Ok(Acknowledged::with_headers(Default::default()))
     }
 }
 
@@ -173,7 +179,7 @@ impl codegen_golden::openapi31_webhooks::Openapi31Webhooks for Payments {
         delivery: dropshot::TypedBody<codegen_golden::openapi31_webhooks::types::Payment>,
     ) -> Result<codegen_golden::openapi31_webhooks::Acknowledged<200>, HttpError> {
         let _payment = delivery.into_inner();
-        Ok(codegen_golden::openapi31_webhooks::Acknowledged)
+        Ok(codegen_golden::openapi31_webhooks::Acknowledged::new())
     }
 }
 

@@ -1262,6 +1262,30 @@ paths: {}
         guidance: "document the acknowledgement",
     },
     Case {
+        name: "webhook_acknowledgement_header_not_text",
+        yaml: r"
+openapi: 3.0.3
+info: {title: T, version: '1'}
+x-webhooks:
+  ping:
+    post:
+      operationId: ping
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object}
+      responses:
+        '204':
+          description: ok
+          headers:
+            X-Count: {schema: {type: integer}}
+paths: {}
+",
+        kind: Kind::Unsupported,
+        pointer: "#/x-webhooks/ping/post/responses/204/headers/X-Count",
+        guidance: "`schema: {type: string}`",
+    },
+    Case {
         name: "paged_list_without_the_paging_convention",
         yaml: r"
 openapi: 3.0.3

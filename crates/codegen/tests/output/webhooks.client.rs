@@ -342,8 +342,9 @@ pub mod types {
 /**Client for Shipping
 
 Webhooks that are not the Connect API's: another signature header and tolerance, an
-inline event schema, an event acknowledged with a JSON body, one acknowledged with 200 and
-no body, and two webhooks sharing one event type.
+inline event schema, an event acknowledged with a JSON body, one acknowledged with 200, no
+body and a required header, one with 204 and an optional header, and two webhooks sharing
+one event type.
 
 
 Version: 1.4.0*/

@@ -241,6 +241,19 @@ pub struct SignatureHeaders {
     #[serde(rename = "X-Hook-Signature")]
     pub signature: ::std::string::String,
 }
+/// The headers of the acknowledgement of `shipmentDelivered`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct ShipmentDeliveredAcknowledgementHeaders {
+    /// The receiver's id for the delivery.
+    #[serde(rename = "X-Receipt-Id")]
+    pub x_receipt_id: ::std::string::String,
+}
+/// The headers of the acknowledgement of `shipmentReturned`.
+#[derive(Clone, Debug, Default, ::serde::Serialize, ::schemars::JsonSchema)]
+pub struct ShipmentReturnedAcknowledgementHeaders {
+    #[serde(rename = "X-Note", skip_serializing_if = "Option::is_none")]
+    pub x_note: ::std::option::Option<::std::string::String>,
+}
 /// The webhooks of the API, as a receiver serves them: one endpoint per webhook, at `POST /<name>`. Implement it, then serve `webhooks_webhooks_mod::api_description::<YourImpl>()`.
 #[::dropshot::api_description]
 pub trait WebhooksWebhooks {
@@ -268,7 +281,10 @@ pub trait WebhooksWebhooks {
     async fn shipment_delivered(
         rqctx: ::dropshot::RequestContext<Self::Context>,
         delivery: signature::Signed<types::ShipmentEvent>,
-    ) -> ::std::result::Result<Acknowledged<200>, ::dropshot::HttpError>;
+    ) -> ::std::result::Result<
+        Acknowledged<200, ShipmentDeliveredAcknowledgementHeaders>,
+        ::dropshot::HttpError,
+    >;
     #[endpoint{method = POST,
     path = "/shipment.returned",
     operation_id = "shipmentReturned",
@@ -278,35 +294,65 @@ pub trait WebhooksWebhooks {
         rqctx: ::dropshot::RequestContext<Self::Context>,
         delivery: signature::Signed<types::ShipmentEvent>,
     ) -> ::std::result::Result<
-        ::dropshot::HttpResponseUpdatedNoContent,
+        Acknowledged<204, ShipmentReturnedAcknowledgementHeaders>,
         ::dropshot::HttpError,
     >;
 }
 
-/// An acknowledgement without a body, answered with the status `CODE` the spec documents
-/// (dropshot has a type for 204 only: `HttpResponseUpdatedNoContent`).
+/// An acknowledgement without a body: the status `CODE` the spec documents (dropshot has a
+/// type for 204 only, `HttpResponseUpdatedNoContent`) and the headers `H` it documents, a
+/// struct of string fields (`None` ones are left out).
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Acknowledged<const CODE: u16>;
+pub struct Acknowledged<const CODE: u16, H = ::dropshot::NoHeaders> {
+    headers: H,
+}
 
 impl<const CODE: u16> Acknowledged<CODE> {
+    /// The acknowledgement, without headers.
+    pub fn new() -> Self {
+        Self {
+            headers: ::dropshot::NoHeaders {},
+        }
+    }
+}
+
+impl<const CODE: u16, H> Acknowledged<CODE, H> {
+    /// The acknowledgement with the spec's headers.
+    pub fn with_headers(headers: H) -> Self {
+        Self { headers }
+    }
+
     const STATUS: ::http::StatusCode = match ::http::StatusCode::from_u16(CODE) {
         Ok(status) => status,
         Err(_) => panic!("an acknowledgement's status is a valid HTTP status"),
     };
 }
 
-impl<const CODE: u16> ::dropshot::HttpResponse for Acknowledged<CODE> {
+impl<const CODE: u16, H> ::dropshot::HttpResponse for Acknowledged<CODE, H>
+where
+    H: ::serde::Serialize + ::schemars::JsonSchema + Send + Sync + 'static,
+{
     fn to_result(self) -> Result<::http::Response<::dropshot::Body>, ::dropshot::HttpError> {
-        ::http::Response::builder()
+        let internal = |error: String| ::dropshot::HttpError::for_internal_error(error);
+        let mut response = ::http::Response::builder()
             .status(Self::STATUS)
             .body(::dropshot::Body::empty())
-            .map_err(|error| ::dropshot::HttpError::for_internal_error(error.to_string()))
+            .map_err(|error| internal(error.to_string()))?;
+        let headers = ::serde_json::to_value(&self.headers).map_err(|error| internal(error.to_string()))?;
+        for (name, value) in headers.as_object().into_iter().flatten() {
+            let Some(value) = value.as_str() else { continue };
+            let name = ::http::HeaderName::try_from(name.as_str()).map_err(|error| internal(error.to_string()))?;
+            let value = ::http::HeaderValue::try_from(value).map_err(|error| internal(error.to_string()))?;
+            response.headers_mut().insert(name, value);
+        }
+        Ok(response)
     }
 
     fn response_metadata() -> ::dropshot::ApiEndpointResponse {
         let mut metadata =
             <::dropshot::HttpResponseUpdatedNoContent as ::dropshot::HttpResponse>::response_metadata();
         metadata.success = Some(Self::STATUS);
+        metadata.headers = <::dropshot::HttpResponseHeaders<::dropshot::HttpResponseOk<()>, H> as ::dropshot::HttpResponse>::response_metadata().headers;
         metadata
     }
 
