@@ -1,0 +1,580 @@
+//! What our layers cost on top of the frameworks, measured side by side in one run.
+//!
+//! `cargo bench -p connect-server --bench compare` (optionally `-- SECONDS USERS`: seconds per
+//! measurement, default 3, and the size of the large tenant, default 1,000,000).
+//!
+//! Starts, in this process, a bare hyper server and a bare dropshot server that answer with the
+//! same bytes as connect-server does for each case, and connect-server itself at the default
+//! logging (one JSON line per request, to a file) and at `warn`. The servers run on a tokio
+//! runtime of one worker thread and the load generator on another (so on a 2-core machine
+//! each has a core); the load is closed-loop: 16 keep-alive connections, each sending its next
+//! request when the answer to the last has arrived, over a minimal HTTP/1.1 client on raw
+//! sockets so that the generator costs as little as possible. Every answer's status is checked.
+//!
+//! Cases: GET /users/{id}; POST /users without and with an idempotency key (a fresh key per
+//! request); a list page of 100 in a tenant of 1,000 and of 1,000,000 users; a `filter`
+//! matching one user of 1,000,000, and one matching all of them. Prints throughput, p50 and
+//! p99 per server and the ratios to the bare servers, and the resident memory a stored user
+//! costs (the process's growth while a tenant is created, divided by its users), without
+//! metadata and with one entry.
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use connect_server::auth::{ApiKeys, Tenant};
+use connect_server::clock::SystemClock;
+use connect_server::logging::{LogFormat, root_logger};
+use connect_server::store::{InMemoryStore, Quotas, Store};
+use connect_types as types;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const CONNECTIONS: usize = 16;
+const KEY: &str = "bench-key";
+
+/// A request as the load generator sends it: method, path, and the body (JSON), with or
+/// without a fresh idempotency key per request.
+#[derive(Clone)]
+struct Request {
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    keyed: bool,
+    /// The status every answer must have.
+    status: u16,
+}
+
+impl Request {
+    fn get(path: impl Into<String>) -> Self {
+        Self {
+            method: "GET",
+            path: path.into(),
+            body: None,
+            keyed: false,
+            status: 200,
+        }
+    }
+
+    fn bytes(&self, key: &str, sequence: u64) -> Vec<u8> {
+        let mut head = format!(
+            "{} {} HTTP/1.1\r\nhost: bench\r\nx-api-key: {key}\r\n",
+            self.method, self.path
+        );
+        if self.keyed {
+            head.push_str(&format!("x-idempotency-key: bench-{sequence}\r\n"));
+        }
+        match &self.body {
+            Some(body) => {
+                head.push_str(&format!(
+                    "content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                ));
+            }
+            None => head.push_str("\r\n"),
+        }
+        head.into_bytes()
+    }
+}
+
+/// What one measurement found.
+struct Figures {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Drives `addr` with the closed-loop load for `seconds` (after a short warm-up).
+async fn drive(addr: SocketAddr, request: &Request, key: &str, seconds: f64) -> Figures {
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    let warm_up = Duration::from_millis(300);
+    let started = Instant::now();
+    let measure_from = started + warm_up;
+    let end = measure_from + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let request = request.clone();
+        let key = key.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut stream = TcpStream::connect(addr).await.expect("connect");
+            stream.set_nodelay(true).expect("nodelay");
+            let mut buffer = Vec::with_capacity(64 * 1024);
+            let mut latencies = Vec::new();
+            loop {
+                let now = Instant::now();
+                if now >= end {
+                    break;
+                }
+                let bytes = request.bytes(&key, SEQUENCE.fetch_add(1, Ordering::Relaxed));
+                stream.write_all(&bytes).await.expect("send");
+                let status = read_response(&mut stream, &mut buffer).await;
+                assert_eq!(
+                    status,
+                    request.status,
+                    "{} {}: {}",
+                    request.method,
+                    request.path,
+                    String::from_utf8_lossy(&buffer)
+                );
+                if now >= measure_from {
+                    latencies.push(now.elapsed());
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.expect("a connection task"));
+    }
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Figures {
+        per_second: latencies.len() as f64 / seconds,
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}
+
+/// Reads one response (headers, then `content-length` bytes of body) into `buffer`; its status.
+async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> u16 {
+    buffer.clear();
+    let mut chunk = [0u8; 16 * 1024];
+    let header_end = loop {
+        if let Some(at) = find(buffer, b"\r\n\r\n") {
+            break at + 4;
+        }
+        let read = stream.read(&mut chunk).await.expect("read");
+        assert!(read > 0, "the server closed the connection");
+        buffer.extend_from_slice(&chunk[..read]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).to_ascii_lowercase();
+    let status: u16 = head[9..12].parse().expect("a status");
+    assert!(
+        !head.contains("transfer-encoding: chunked"),
+        "a chunked answer: {head}"
+    );
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .map_or(0, |value| value.trim().parse().expect("a content-length"));
+    while buffer.len() < header_end + length {
+        let read = stream.read(&mut chunk).await.expect("read");
+        assert!(read > 0, "the server closed the connection");
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    status
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The bytes connect-server answers `request` with: what the bare servers answer too.
+async fn sample(addr: SocketAddr, request: &Request) -> (u16, Vec<u8>) {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(&request.bytes(KEY, u64::MAX))
+        .await
+        .unwrap();
+    let mut buffer = Vec::new();
+    let status = read_response(&mut stream, &mut buffer).await;
+    let at = find(&buffer, b"\r\n\r\n").unwrap() + 4;
+    (status, buffer[at..].to_vec())
+}
+
+/// The answer the bare servers give: one status and body for every request.
+#[derive(Clone)]
+struct Fixed {
+    status: u16,
+    body: bytes::Bytes,
+}
+
+/// A bare hyper server answering every request with what `fixed` holds (reading the request
+/// body first, as a real handler would).
+async fn bare_hyper(fixed: Arc<std::sync::RwLock<Fixed>>) -> SocketAddr {
+    use http_body_util::BodyExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let fixed = fixed.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |request: hyper::Request<hyper::body::Incoming>| {
+                        let fixed = fixed.clone();
+                        async move {
+                            let _ = request.into_body().collect().await;
+                            let Fixed { status, body } = fixed.read().unwrap().clone();
+                            hyper::Response::builder()
+                                .status(status)
+                                .header("content-type", "application/json")
+                                .body(http_body_util::Full::new(body))
+                        }
+                    },
+                );
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// A bare dropshot server with the routes of the cases, each answering what `fixed` holds.
+fn bare_dropshot(
+    fixed: Arc<std::sync::RwLock<Fixed>>,
+) -> dropshot::HttpServer<Arc<std::sync::RwLock<Fixed>>> {
+    type Ctx = Arc<std::sync::RwLock<Fixed>>;
+    fn answer(fixed: &Ctx) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+        let Fixed { status, body } = fixed.read().unwrap().clone();
+        Ok(http::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(body.into())
+            .unwrap())
+    }
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Id {
+        #[allow(dead_code)]
+        id: String,
+    }
+    #[dropshot::endpoint { method = GET, path = "/users/{id}" }]
+    async fn get_user(
+        rqctx: dropshot::RequestContext<Ctx>,
+        _path: dropshot::Path<Id>,
+    ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+        answer(rqctx.context())
+    }
+    #[dropshot::endpoint { method = GET, path = "/users" }]
+    async fn list_users(
+        rqctx: dropshot::RequestContext<Ctx>,
+    ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+        answer(rqctx.context())
+    }
+    #[dropshot::endpoint { method = POST, path = "/users" }]
+    async fn create_user(
+        rqctx: dropshot::RequestContext<Ctx>,
+        _body: dropshot::UntypedBody,
+    ) -> Result<http::Response<dropshot::Body>, dropshot::HttpError> {
+        answer(rqctx.context())
+    }
+    let mut api = dropshot::ApiDescription::new();
+    api.register(get_user).unwrap();
+    api.register(list_users).unwrap();
+    api.register(create_user).unwrap();
+    dropshot::ServerBuilder::new(api, fixed, connect_server::logging::discard())
+        .config(dropshot::ConfigDropshot {
+            bind_address: "127.0.0.1:0".parse().unwrap(),
+            default_request_body_max_bytes: connect_server::REQUEST_BODY_MAX_BYTES,
+            ..Default::default()
+        })
+        .start()
+        .unwrap()
+}
+
+/// connect-server over `store`, logging at `level` (JSON lines to a file, as deployed).
+fn connect(
+    store: Arc<InMemoryStore>,
+    level: slog::Level,
+    log_file: &std::path::Path,
+) -> (
+    dropshot::HttpServer<connect_server::ServerContext>,
+    connect_server::logging::Logging,
+) {
+    let file = std::fs::File::create(log_file).unwrap();
+    let logging = root_logger(LogFormat::Json, level, Box::new(file));
+    let server = connect_server::start_with_store(
+        connect_server::Config {
+            tenants: logging.tenants.clone(),
+            limits: connect_server::Limits {
+                quotas: Quotas {
+                    users: usize::MAX,
+                    customers: usize::MAX,
+                },
+                ..Default::default()
+            },
+            ..connect_server::Config::new(
+                "127.0.0.1:0".parse().unwrap(),
+                ApiKeys::new([
+                    ("bench".to_string(), KEY.to_string()),
+                    ("small".to_string(), "small-key".to_string()),
+                    ("large".to_string(), "large-key".to_string()),
+                ]),
+                Arc::new(SystemClock),
+                logging.log.clone(),
+            )
+        },
+        store,
+    )
+    .unwrap();
+    (server, logging)
+}
+
+/// Creates `users` users in `tenant`, each with one metadata entry when `metadata`.
+async fn seed(store: &InMemoryStore, tenant: &str, users: usize, metadata: bool) {
+    let tenant = Tenant(tenant.to_string());
+    for i in 0..users {
+        let metadata = metadata.then(|| {
+            types::Metadata(
+                [(
+                    "segment".to_string(),
+                    format!("s{}", i % 10).parse().unwrap(),
+                )]
+                .into_iter()
+                .collect(),
+            )
+        });
+        let request = types::CreateUserRequest {
+            name: format!("user {i}").parse().unwrap(),
+            email: Some(format!("user{i}@example.com").parse().unwrap()),
+            msisdn: None,
+            identity: None,
+            reference_id: None,
+            metadata,
+        };
+        store.create_user(&tenant, request).await.unwrap();
+    }
+}
+
+/// The process's resident memory, in bytes.
+fn resident() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let seconds: f64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(3.0);
+    let large: usize = args
+        .get(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+
+    let servers = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("servers")
+        .enable_all()
+        .build()
+        .unwrap();
+    let load = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("load")
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let fixed = Arc::new(std::sync::RwLock::new(Fixed {
+        status: 200,
+        body: bytes::Bytes::new(),
+    }));
+    let dir = std::env::temp_dir().join(format!("connect-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Arc::new(InMemoryStore::with_quotas(
+        Arc::new(SystemClock),
+        Quotas {
+            users: usize::MAX,
+            customers: usize::MAX,
+        },
+    ));
+    let started = Instant::now();
+    let mut memory = (0.0, 0.0);
+    let (hyper_addr, dropshot_server, info, warn) = servers.block_on(async {
+        seed(&store, "small", 1_000, false).await;
+        let before = resident();
+        seed(&store, "large", large, false).await;
+        memory.0 = (resident() - before) as f64 / large as f64;
+        let tagged = (large / 5).max(1);
+        let before = resident();
+        seed(&store, "tagged", tagged, true).await;
+        memory.1 = (resident() - before) as f64 / tagged as f64;
+        let hyper_addr = bare_hyper(fixed.clone()).await;
+        let dropshot_server = bare_dropshot(fixed.clone());
+        let info = connect(store.clone(), slog::Level::Info, &dir.join("info.log"));
+        let warn = connect(store.clone(), slog::Level::Warning, &dir.join("warn.log"));
+        (hyper_addr, dropshot_server, info, warn)
+    });
+    eprintln!("seeded the tenants in {:.1?}", started.elapsed());
+    let info_addr = info.0.local_addr();
+    let warn_addr = warn.0.local_addr();
+    let dropshot_addr = dropshot_server.local_addr();
+
+    let user = load.block_on(sample(
+        info_addr,
+        &Request {
+            method: "POST",
+            path: "/users".into(),
+            body: Some(r#"{"name": "Ada Lovelace", "email": "ada@example.com"}"#.into()),
+            keyed: false,
+            status: 201,
+        },
+    ));
+    let user: serde_json::Value = serde_json::from_slice(&user.1).unwrap();
+    let id = user["userId"].as_str().unwrap().to_string();
+    let post = |keyed| Request {
+        method: "POST",
+        path: "/users".into(),
+        body: Some(r#"{"name": "Ada Lovelace", "email": "ada@example.com"}"#.into()),
+        keyed,
+        status: 201,
+    };
+    // (case, request, key, whether to run the bare servers and the warn-level server too)
+    let cases: Vec<(&str, Request, &str, bool)> = vec![
+        (
+            "GET /users/{id}",
+            Request::get(format!("/users/{id}")),
+            KEY,
+            true,
+        ),
+        ("POST /users", post(false), KEY, true),
+        ("POST /users, keyed", post(true), KEY, true),
+        (
+            "list page, 1k users",
+            Request::get("/users?limit=100"),
+            "small-key",
+            true,
+        ),
+        (
+            "list page, large tenant",
+            Request::get("/users?limit=100"),
+            "large-key",
+            true,
+        ),
+        (
+            "filter matching 1 user, large tenant",
+            Request::get(format!("/users?limit=100&filter=user%20{}", large / 2 + 7)),
+            "large-key",
+            false,
+        ),
+        (
+            "filter matching every user, large tenant",
+            Request::get("/users?limit=100&filter=user"),
+            "large-key",
+            false,
+        ),
+    ];
+    let mut report = Vec::new();
+    for (name, request, key, all) in cases {
+        let (status, body) = load.block_on(sample(
+            info_addr,
+            &Request {
+                keyed: false,
+                ..request.clone()
+            },
+        ));
+        assert_eq!(
+            status,
+            request.status,
+            "{name}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        *fixed.write().unwrap() = Fixed {
+            status,
+            body: body.into(),
+        };
+        let mut rows: Vec<(&str, Figures)> = Vec::new();
+        if all {
+            rows.push((
+                "bare hyper",
+                load.block_on(drive(hyper_addr, &request, key, seconds)),
+            ));
+            rows.push((
+                "bare dropshot",
+                load.block_on(drive(dropshot_addr, &request, key, seconds)),
+            ));
+        }
+        rows.push((
+            "connect-server",
+            load.block_on(drive(info_addr, &request, key, seconds)),
+        ));
+        if all {
+            rows.push((
+                "connect-server, warn",
+                load.block_on(drive(warn_addr, &request, key, seconds)),
+            ));
+        }
+        report.push((name, rows));
+    }
+
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "\n{CONNECTIONS} connections, {seconds} s per measurement, loopback, closed loop"
+    )
+    .unwrap();
+    for (name, rows) in &report {
+        writeln!(out, "\n{name}").unwrap();
+        let baseline = |which: &str| {
+            rows.iter()
+                .find(|(n, _)| *n == which)
+                .map(|(_, f)| f.per_second)
+        };
+        for (server, figures) in rows {
+            let mut ratios = String::new();
+            for bare in ["bare hyper", "bare dropshot"] {
+                if let Some(base) = baseline(bare)
+                    && *server != bare
+                {
+                    ratios.push_str(&format!("  {:.2}x {bare}", figures.per_second / base));
+                }
+            }
+            writeln!(
+                out,
+                "  {server:<22} {:>9.0} req/s   p50 {:>9.1?}   p99 {:>9.1?}{ratios}",
+                figures.per_second, figures.p50, figures.p99
+            )
+            .unwrap();
+        }
+    }
+    let per_second = |case: &str, server: &str| {
+        report
+            .iter()
+            .find(|(n, _)| *n == case)
+            .and_then(|(_, rows)| rows.iter().find(|(s, _)| *s == server))
+            .map_or(f64::NAN, |(_, f)| f.per_second)
+    };
+    writeln!(
+        out,
+        "\nkeyed POST / unkeyed POST (connect-server): {:.2}x",
+        per_second("POST /users, keyed", "connect-server")
+            / per_second("POST /users", "connect-server")
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "list page, large / 1k tenant (connect-server): {:.2}x the throughput",
+        per_second("list page, large tenant", "connect-server")
+            / per_second("list page, 1k users", "connect-server")
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "resident memory per stored user: {:.0} B without metadata ({large} users), {:.0} B with one metadata entry ({} users)",
+        memory.0,
+        memory.1,
+        (large / 5).max(1)
+    )
+    .unwrap();
+    drop(out);
+    servers.block_on(async {
+        let _ = info.0.close().await;
+        let _ = warn.0.close().await;
+        let _ = dropshot_server.close().await;
+    });
+    drop((info.1, warn.1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
