@@ -14,7 +14,8 @@
 //! Cases: GET /users/{id}; POST /users without and with an idempotency key (a fresh key per
 //! request); a list page of 100 in a tenant of 1,000 and of 1,000,000 users; a `filter`
 //! matching one user of 1,000,000, and one matching all of them. Prints throughput, p50 and
-//! p99 per server and the ratios to the bare servers, and the resident memory a stored user
+//! p99 per server and the ratios to the bare servers (`BENCH_ONLY=GET` runs the cases whose name
+//! contains `GET`), and the resident memory a stored user
 //! costs (the process's growth while a tenant is created, divided by its users), without
 //! metadata and with one entry.
 
@@ -467,8 +468,10 @@ fn main() {
             false,
         ),
     ];
+    // `BENCH_ONLY=GET` (say) runs the cases whose name contains it, for profiling one.
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let mut report = Vec::new();
-    for (name, request, key, all) in cases {
+    for (name, request, key, all) in cases.into_iter().filter(|(name, ..)| name.contains(&only)) {
         let (status, body) = load.block_on(sample(
             info_addr,
             &Request {
