@@ -159,7 +159,14 @@ type OrderKey = (DateTime<Utc>, Uuid);
 #[derive(Debug, Default)]
 struct Order {
     keys: Vec<OrderKey>,
-    search: Vec<Box<str>>,
+    /// Each row's search text (beside `keys`), as a span of `text`.
+    search: Vec<Span>,
+    /// Every row's search text, one after another: rows created in order are contiguous, so a
+    /// scan reads memory in sequence. A changed text is appended and its old span left
+    /// behind, until the garbage outgrows the live text and the arena is rebuilt.
+    text: String,
+    /// Bytes of `text` no span points to.
+    garbage: usize,
     /// Each row's slot (beside `keys`): a number given in insertion order, never reused.
     slot: Vec<u32>,
     /// Each slot's key.
@@ -168,6 +175,19 @@ struct Order {
     /// a rename removed stays, and matches are checked against the text), to the slots whose
     /// text had it, in increasing order.
     trigrams: HashMap<[u8; 3], Vec<u32>>,
+}
+
+/// Where a row's search text is in its order's arena.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+impl Span {
+    fn of(self, text: &str) -> &str {
+        &text[self.start as usize..(self.start + self.len) as usize]
+    }
 }
 
 /// A needle's trigrams are read from the index when its rarest one is in at most this share
@@ -179,10 +199,11 @@ impl Order {
         let slot = u32::try_from(self.slots.len()).expect("fewer than 2^32 rows");
         self.slots.push(key);
         self.index(slot, &search);
+        let span = self.append(&search);
         // New rows almost always sort last, so this is a push in practice.
         let at = self.keys.partition_point(|k| *k < key);
         self.keys.insert(at, key);
-        self.search.insert(at, search);
+        self.search.insert(at, span);
         self.slot.insert(at, slot);
     }
 
@@ -190,8 +211,38 @@ impl Order {
         if let Ok(at) = self.keys.binary_search(&key) {
             let slot = self.slot[at];
             self.index(slot, &search);
-            self.search[at] = search;
+            self.garbage += self.search[at].len as usize;
+            self.search[at] = self.append(&search);
+            if self.garbage > self.text.len() / 2 {
+                self.compact();
+            }
         }
+    }
+
+    /// `search` at the end of the arena.
+    fn append(&mut self, search: &str) -> Span {
+        let span = Span {
+            start: u32::try_from(self.text.len()).expect("less than 4 GiB of search text"),
+            len: u32::try_from(search.len()).expect("less than 4 GiB of search text"),
+        };
+        self.text.push_str(search);
+        span
+    }
+
+    /// The arena again, with only the live texts, in row order.
+    fn compact(&mut self) {
+        let old = std::mem::take(&mut self.text);
+        let spans = std::mem::take(&mut self.search);
+        self.search = spans
+            .iter()
+            .map(|span| self.append(span.of(&old)))
+            .collect();
+        self.garbage = 0;
+    }
+
+    /// The search text of the row at `at`.
+    fn text_at(&self, at: usize) -> &str {
+        self.search[at].of(&self.text)
     }
 
     /// Adds `slot` to the list of every trigram of `text` (windows across the NUL between
@@ -247,7 +298,7 @@ impl Order {
                 self.keys
                     .iter()
                     .zip(&self.search)
-                    .filter(move |(_, text)| text_matches(text, needle))
+                    .filter(move |(_, span)| text_matches(span.of(&self.text), needle))
                     .map(|(key, _)| *key),
             ),
         }
@@ -281,7 +332,7 @@ impl Order {
             .filter(|key| {
                 self.keys
                     .binary_search(key)
-                    .is_ok_and(|at| text_matches(&self.search[at], needle))
+                    .is_ok_and(|at| text_matches(self.text_at(at), needle))
             })
             .collect();
         Some(keys)
@@ -1070,6 +1121,8 @@ mod tests {
         };
         let base: DateTime<Utc> = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut keys = Vec::new();
+        // What every row's text should be, kept apart from the order's arena.
+        let mut model: std::collections::BTreeMap<OrderKey, Box<str>> = Default::default();
         for i in 0..2_000u64 {
             let n = next();
             // Every fourth row is created "earlier" than the last: an insert before the end.
@@ -1079,17 +1132,25 @@ mod tests {
                 Uuid::from_u64_pair(n, i),
             );
             order.insert(key, text(n));
+            model.insert(key, text(n));
             keys.push(key);
         }
-        for i in 0..300 {
+        // Enough renames that the arena is compacted several times.
+        for i in 0..5_000 {
             let key = keys[(next() % keys.len() as u64) as usize];
-            order.set_search(key, text(next() + i));
+            let renamed = text(next() + i);
+            order.set_search(key, renamed.clone());
+            model.insert(key, renamed);
         }
+        assert!(order.garbage <= order.text.len() / 2);
+        let texts: Vec<(OrderKey, &str)> = (0..order.len())
+            .map(|at| (order.keys[at], order.text_at(at)))
+            .collect();
+        let expected: Vec<(OrderKey, &str)> = model.iter().map(|(k, t)| (*k, &**t)).collect();
+        assert_eq!(texts, expected);
         let scan = |needle: &str| -> Vec<OrderKey> {
-            order
-                .keys
+            model
                 .iter()
-                .zip(&order.search)
                 .filter(|(_, t)| text_matches(t, needle))
                 .map(|(k, _)| *k)
                 .collect()
