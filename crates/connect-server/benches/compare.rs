@@ -89,13 +89,24 @@ struct Figures {
 
 /// Drives `addr` with the closed-loop load for `seconds` (after a short warm-up).
 async fn drive(addr: SocketAddr, request: &Request, key: &str, seconds: f64) -> Figures {
+    drive_with(addr, request, key, seconds, CONNECTIONS).await
+}
+
+/// [`drive`] over `connections` connections.
+async fn drive_with(
+    addr: SocketAddr,
+    request: &Request,
+    key: &str,
+    seconds: f64,
+    connections: usize,
+) -> Figures {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
     let warm_up = Duration::from_millis(300);
     let started = Instant::now();
     let measure_from = started + warm_up;
     let end = measure_from + Duration::from_secs_f64(seconds);
     let mut tasks = Vec::new();
-    for _ in 0..CONNECTIONS {
+    for _ in 0..connections {
         let request = request.clone();
         let key = key.to_string();
         tasks.push(tokio::spawn(async move {
@@ -511,6 +522,34 @@ fn main() {
             ));
         }
         report.push((name, rows));
+    }
+
+    // Writes into a tenant while others page a filter that scans all of it: the scan holds the
+    // tenant's lock a chunk at a time, so the writes' latency is compared with writes alone.
+    if only.is_empty() || "writes during scans".contains(&only) {
+        let write = Request {
+            method: "POST",
+            path: "/users".into(),
+            body: Some(r#"{"name": "Ada Lovelace"}"#.into()),
+            keyed: false,
+            status: 201,
+        };
+        let scan = Request::get("/users?limit=100&filter=user");
+        let alone = load.block_on(drive_with(info_addr, &write, "large-key", seconds, 4));
+        let (during, scans) = load.block_on(async {
+            tokio::join!(
+                drive_with(info_addr, &write, "large-key", seconds, 4),
+                drive_with(info_addr, &scan, "large-key", seconds, 4),
+            )
+        });
+        report.push((
+            "POST /users into the large tenant (4 connections), alone and while 4 others page a filter matching all of it",
+            vec![
+                ("writes alone", alone),
+                ("writes during scans", during),
+                ("the scans", scans),
+            ],
+        ));
     }
 
     let mut out = std::io::stdout().lock();

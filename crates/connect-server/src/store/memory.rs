@@ -287,7 +287,8 @@ impl Order {
         (start as u64, &self.keys[start..end], next)
     }
 
-    /// Keys whose text contains `needle` (lower-case), in order.
+    /// Keys whose text contains `needle` (lower-case), in order, in one go.
+    #[cfg(test)]
     fn matching<'a>(&'a self, needle: &'a str) -> Box<dyn Iterator<Item = OrderKey> + 'a> {
         match self.candidates(needle) {
             Some(mut keys) => {
@@ -452,6 +453,15 @@ fn count(counts: &mut HashMap<String, usize>, key: Option<String>, add: bool) {
 }
 
 impl TenantData {
+    /// The order of the customers of one type, or of all.
+    fn customer_order(&self, customer_type: Option<&str>) -> &Order {
+        static EMPTY: std::sync::LazyLock<Order> = std::sync::LazyLock::new(Order::default);
+        match customer_type {
+            Some(ty) => self.customer_order_by_type.get(ty).unwrap_or(&EMPTY),
+            None => &self.customer_order,
+        }
+    }
+
     /// Stores a user row, keeping the search fields and the email/msisdn counts in step.
     fn put_user(&mut self, row: UserRow) {
         if let Some(old) = self.users.get(&row.id) {
@@ -650,45 +660,126 @@ fn page_of<'a, R: 'a, T>(
     }
 }
 
-/// Walks matching keys in order, counting all of them and reading only those in the page
-/// (`get`): a filter that matches every row of a large tenant counts them without touching
-/// them.
+/// How many rows a filter's scan reads in one hold of the tenant's lock: a writer waits for at
+/// most that many (about a millisecond), not for the whole scan.
+const SCAN_CHUNK: usize = 65_536;
+
+/// A filtered page being assembled from the matching keys, in order: it counts all of them
+/// and reads (`get`) only those in the page, so a filter that matches every row of a large
+/// tenant counts them without touching them.
+struct Walk<T> {
+    page: PageRequest,
+    items: Vec<T>,
+    total: u64,
+    /// Matches at or before the cursor.
+    before: u64,
+    last: Option<OrderKey>,
+    more: bool,
+}
+
+impl<T> Walk<T> {
+    fn new(page: PageRequest) -> Self {
+        Self {
+            page,
+            items: Vec::new(),
+            total: 0,
+            before: 0,
+            last: None,
+            more: false,
+        }
+    }
+
+    fn step(&mut self, key: OrderKey, get: impl FnOnce(Uuid) -> Option<T>) {
+        self.total += 1;
+        if self.page.after.is_some_and(|after| key <= after) {
+            self.before += 1;
+            return;
+        }
+        let index = self.total - 1 - self.before;
+        if index < self.page.offset {
+            return;
+        }
+        if (self.items.len() as u64) < self.page.limit {
+            // Every key of an order names a row (rows are never deleted).
+            if let Some(item) = get(key.1) {
+                self.items.push(item);
+                self.last = Some(key);
+            }
+        } else {
+            self.more = true;
+        }
+    }
+
+    fn finish(self) -> Page<T> {
+        Page {
+            start: self.before + self.page.offset.min(self.total - self.before),
+            next: if self.more { self.last } else { None },
+            items: self.items,
+            total: self.total,
+        }
+    }
+}
+
+/// The page of `keys` (matching keys, in order).
 fn filtered_page<T>(
     keys: impl Iterator<Item = OrderKey>,
     page: PageRequest,
     mut get: impl FnMut(Uuid) -> Option<T>,
 ) -> Page<T> {
-    let mut items = Vec::new();
-    let mut total: u64 = 0;
-    // Matches at or before the cursor, then matches skipped by `offset`.
-    let mut before: u64 = 0;
-    let mut last = None;
-    let mut more = false;
+    let mut walk = Walk::new(page);
     for key in keys {
-        total += 1;
-        if page.after.is_some_and(|after| key <= after) {
-            before += 1;
-            continue;
-        }
-        let index = total - 1 - before;
-        if index < page.offset {
-            continue;
-        }
-        if (items.len() as u64) < page.limit {
-            // Every key of an order names a row (rows are never deleted).
-            if let Some(item) = get(key.1) {
-                items.push(item);
-                last = Some(key);
-            }
-        } else {
-            more = true;
-        }
+        walk.step(key, &mut get);
     }
-    Page {
-        start: before + page.offset.min(total - before),
-        next: if more { last } else { None },
-        items,
-        total,
+    walk.finish()
+}
+
+impl InMemoryStore {
+    /// A page of the order `pick` chooses whose text contains `needle`, each row as `show`
+    /// makes it: through the index in one hold of the tenant's lock, or by a scan in chunks of
+    /// `chunk` rows with the lock released between them, each resuming after the last key the
+    /// one before read (as a cursor does: a row created meanwhile before that key is not seen,
+    /// one after it is), and the task yielding, so that a write waiting for the lock, or for
+    /// the thread, goes first.
+    async fn filtered<T>(
+        &self,
+        tenant: &Tenant,
+        needle: &str,
+        page: PageRequest,
+        chunk: usize,
+        pick: impl Fn(&TenantData) -> &Order,
+        show: impl Fn(&TenantData, Uuid) -> Option<T>,
+    ) -> Page<T> {
+        let mut walk = Walk::new(page);
+        let mut resume: Option<OrderKey> = None;
+        loop {
+            let done = self.read(tenant, |data| {
+                let order = pick(data);
+                if resume.is_none()
+                    && let Some(mut keys) = order.candidates(needle)
+                {
+                    keys.sort_unstable();
+                    for key in keys {
+                        walk.step(key, |id| show(data, id));
+                    }
+                    return true;
+                }
+                let start = resume.map_or(0, |after| order.keys.partition_point(|k| *k <= after));
+                let end = start.saturating_add(chunk.max(1)).min(order.len());
+                for at in start..end {
+                    if text_matches(order.text_at(at), needle) {
+                        walk.step(order.keys[at], |id| show(data, id));
+                    }
+                }
+                if end > start {
+                    resume = Some(order.keys[end - 1]);
+                }
+                end >= order.len()
+            });
+            if done {
+                return walk.finish();
+            }
+            tokio::task::yield_now().await;
+        }
     }
 }
 
@@ -701,6 +792,18 @@ impl Store for InMemoryStore {
         page: PageRequest,
     ) -> Result<Page<types::User>, StoreError> {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
+        if let (true, Some(needle)) = (filter.customer_ids.is_empty(), &needle) {
+            return Ok(self
+                .filtered(
+                    tenant,
+                    needle,
+                    page,
+                    SCAN_CHUNK,
+                    |data| &data.user_order,
+                    |data, id| data.users.get(&id).map(|row| data.user(row)),
+                )
+                .await);
+        }
         Ok(self.read(tenant, |data| {
             if filter.customer_ids.is_empty() && needle.is_none() {
                 return page_of(
@@ -709,12 +812,6 @@ impl Store for InMemoryStore {
                     |id| data.users.get(&id),
                     |row| data.user(row),
                 );
-            }
-            if let (true, Some(needle)) = (filter.customer_ids.is_empty(), &needle) {
-                let rows = filtered_page(data.user_order.matching(needle), page, |id| {
-                    data.users.get(&id)
-                });
-                return rows.map(|r| data.user(r));
             }
             // Walk the link index: only users linked to one of the customers.
             let mut linked: Vec<OrderKey> = filter
@@ -868,27 +965,27 @@ impl Store for InMemoryStore {
         page: PageRequest,
     ) -> Result<Page<types::Customer>, StoreError> {
         let needle = filter.text.as_ref().map(|t| t.to_lowercase());
-        Ok(self.read(tenant, |data| {
-            static EMPTY: std::sync::LazyLock<Order> = std::sync::LazyLock::new(Order::default);
-            let order = match filter.customer_type {
-                Some(ty) => data
-                    .customer_order_by_type
-                    .get(&ty.to_string())
-                    .unwrap_or(&EMPTY),
-                None => &data.customer_order,
-            };
-            match &needle {
-                None => page_of(
-                    order,
+        let customer_type = filter.customer_type.map(|ty| ty.to_string());
+        let customer_type = customer_type.as_deref();
+        if let Some(needle) = &needle {
+            return Ok(self
+                .filtered(
+                    tenant,
+                    needle,
                     page,
-                    |id| data.customers.get(&id),
-                    |row| data.customer(row),
-                ),
-                Some(needle) => {
-                    filtered_page(order.matching(needle), page, |id| data.customers.get(&id))
-                        .map(|r| data.customer(r))
-                }
-            }
+                    SCAN_CHUNK,
+                    |data| data.customer_order(customer_type),
+                    |data, id| data.customers.get(&id).map(|row| data.customer(row)),
+                )
+                .await);
+        }
+        Ok(self.read(tenant, |data| {
+            page_of(
+                data.customer_order(customer_type),
+                page,
+                |id| data.customers.get(&id),
+                |row| data.customer(row),
+            )
         }))
     }
 
@@ -1182,5 +1279,87 @@ mod tests {
         }
         // Most of these needles are selective enough to go through the index.
         assert!(indexed >= 6, "{indexed} needles used the index");
+    }
+
+    /// A scan in chunks (the lock released between them) gives the pages a scan in one go
+    /// gives: every offset, limit and cursor, through the index and through the scan.
+    #[tokio::test]
+    async fn a_scan_in_chunks_pages_as_one_pass_does() {
+        let clock = Arc::new(crate::clock::ManualClock::new(
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        ));
+        let store = InMemoryStore::new(clock.clone());
+        let tenant = Tenant("t".into());
+        for i in 0..150 {
+            // Pairs of users share a creation time: the order falls back to the id.
+            if i % 2 == 0 {
+                clock.advance(chrono::Duration::seconds(1));
+            }
+            let request = types::CreateUserRequest {
+                name: format!("user {i}").parse().unwrap(),
+                email: Some(format!("u{i}@example.com").parse().unwrap()),
+                msisdn: None,
+                identity: None,
+                reference_id: None,
+                metadata: None,
+            };
+            store.create_user(&tenant, request).await.unwrap();
+        }
+        async fn walk(
+            store: &InMemoryStore,
+            tenant: &Tenant,
+            needle: &str,
+            page: PageRequest,
+            chunk: usize,
+        ) -> Page<Uuid> {
+            store
+                .filtered(
+                    tenant,
+                    needle,
+                    page,
+                    chunk,
+                    |d| &d.user_order,
+                    |_, id| Some(id),
+                )
+                .await
+        }
+        for needle in ["user", "user 1", "example", "r 14", "nobody"] {
+            let all = walk(
+                &store,
+                &tenant,
+                needle,
+                PageRequest {
+                    limit: 1_000,
+                    offset: 0,
+                    after: None,
+                },
+                usize::MAX,
+            )
+            .await;
+            for (limit, offset) in [(1, 0), (10, 0), (10, 5), (40, 33), (1_000, 0), (5, 140)] {
+                for after in [None, all.items.get(3).copied(), all.items.last().copied()] {
+                    let after = after.map(|id| {
+                        let data = store.tenant(&tenant);
+                        let data = data.read().unwrap();
+                        let user = &data.users[&id];
+                        (user.created_at, user.id)
+                    });
+                    let page = PageRequest {
+                        limit,
+                        offset,
+                        after,
+                    };
+                    let one = walk(&store, &tenant, needle, page, usize::MAX).await;
+                    let chunked = walk(&store, &tenant, needle, page, 7).await;
+                    let label = format!("{needle:?} limit {limit} offset {offset} after {after:?}");
+                    assert_eq!(chunked.items, one.items, "{label}");
+                    assert_eq!(
+                        (chunked.total, chunked.start, chunked.next),
+                        (one.total, one.start, one.next),
+                        "{label}"
+                    );
+                }
+            }
+        }
     }
 }
