@@ -200,21 +200,32 @@ impl Kind {
 /// `spec`) is the spec: `Err` holds the report of every difference.
 pub fn prove(spec: &Path, derived: &Value) -> Result<(), String> {
     let source = crate::load(spec).map_err(|error| error.to_string())?;
-    let names = crate::names(&source).map_err(|error| error.to_string())?;
     // For looking at what dropshot derived: `ROUNDTRIP_DUMP=derived.json cargo test ...`.
     if let Some(dump) = std::env::var_os("ROUNDTRIP_DUMP") {
         let text = serde_json::to_string_pretty(derived).unwrap_or_default();
         std::fs::write(&dump, text).map_err(|error| format!("writing {dump:?}: {error}"))?;
     }
+    let what = spec.display().to_string();
+    report(&source, derived, &what, "the generated trait")
+}
+
+/// Compares the document of `source` with `derived`: `Err` holds the report of every
+/// difference between `what` and `generated`.
+fn report(
+    source: &crate::Spec,
+    derived: &Value,
+    what: &str,
+    generated: &str,
+) -> Result<(), String> {
+    let names = crate::names(source).map_err(|error| error.to_string())?;
     let differences = compare(&source.raw, &names, derived);
     if differences.is_empty() {
         return Ok(());
     }
     let report: Vec<String> = differences.iter().map(ToString::to_string).collect();
     Err(format!(
-        "{} difference(s) between {} and the generated trait:\n{}",
+        "{} difference(s) between {what} and {generated}:\n{}",
         report.len(),
-        spec.display(),
         report.join("\n")
     ))
 }
@@ -227,7 +238,6 @@ pub fn prove_webhooks(spec: &Path, derived: &Value) -> Result<(), String> {
     let webhooks = crate::webhooks::document(&source)
         .map_err(|error| error.to_string())?
         .ok_or_else(|| format!("{} has no `x-webhooks`", spec.display()))?;
-    let names = crate::names(&webhooks).map_err(|error| error.to_string())?;
     // A receiver refuses a delivery as dropshot does (its `Error` body, 4XX and 5XX); the sender
     // retries every answer but the acknowledgement alike, so the spec documents only that.
     let mut derived = derived.clone();
@@ -241,17 +251,8 @@ pub fn prove_webhooks(spec: &Path, derived: &Value) -> Result<(), String> {
             }
         }
     }
-    let differences = compare(&webhooks.raw, &names, &derived);
-    if differences.is_empty() {
-        return Ok(());
-    }
-    let report: Vec<String> = differences.iter().map(ToString::to_string).collect();
-    Err(format!(
-        "{} difference(s) between the x-webhooks of {} and the generated receiver:\n{}",
-        report.len(),
-        spec.display(),
-        report.join("\n")
-    ))
+    let what = format!("the x-webhooks of {}", spec.display());
+    report(&webhooks, &derived, &what, "the generated receiver")
 }
 
 /// The HTTP methods OpenAPI allows in a path item.

@@ -888,10 +888,16 @@ futures.workspace = true
             };
             // The API crate's round-trip test proves the receiver too.
             let (_, api_files) = &mut crates[1];
-            api_files[0]
-                .1
-                .push_str(&format!("{webhooks}.workspace = true\n"));
-            api_files[2].1.push_str(&format!(
+            fn file<'f>(files: &'f mut [(&'static str, String)], name: &str) -> &'f mut String {
+                files
+                    .iter_mut()
+                    .find(|(file, _)| *file == name)
+                    .map(|(_, contents)| contents)
+                    .expect("the API crate's template has the file")
+            }
+            // Its dev-dependencies are the manifest's last table.
+            file(api_files, "Cargo.toml").push_str(&format!("{webhooks}.workspace = true\n"));
+            file(api_files, "tests/roundtrip.rs").push_str(&format!(
                 r#"
 /// The webhook receiver ({webhooks}) is the spec's `x-webhooks`.
 #[test]

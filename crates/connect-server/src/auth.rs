@@ -83,11 +83,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Parses `tenant=key` (the `--api-key` flag and each item of `CONNECT_API_KEYS`).
 pub fn parse_key(text: &str) -> Result<(String, String), String> {
+    parse_tenant_pair(text, "KEY")
+}
+
+/// Parses `TENANT=VALUE` (`--api-key`, `--webhook`, `--webhook-secret`), both non-empty;
+/// `value` names the second part in the message.
+pub fn parse_tenant_pair(text: &str, value: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((tenant, key)) if !tenant.trim().is_empty() && !key.trim().is_empty() => {
-            Ok((tenant.trim().to_string(), key.trim().to_string()))
+        Some((tenant, rest)) if !tenant.trim().is_empty() && !rest.trim().is_empty() => {
+            Ok((tenant.trim().to_string(), rest.trim().to_string()))
         }
-        _ => Err("expected TENANT=KEY, both non-empty".to_string()),
+        _ => Err(format!("expected TENANT={value}, both non-empty")),
     }
 }
 

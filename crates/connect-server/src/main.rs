@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::Parser;
-use connect_server::auth::{ApiKeys, parse_key, random_key};
+use connect_server::auth::{ApiKeys, parse_tenant_pair, random_key};
 use connect_server::clock::SystemClock;
 use connect_server::logging::{LogFormat, root_logger};
 use connect_server::store::Quotas;
@@ -78,6 +78,30 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `TENANT=VALUE` pairs of a repeatable flag, then of the comma-separated environment
+/// variable `variable`. A malformed item is named by where it came from, never shown: it may
+/// be a secret.
+fn tenant_pairs(
+    flags: &[String],
+    flag: &str,
+    variable: &str,
+    value: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let listed = std::env::var(variable).unwrap_or_default();
+    let from_flags = flags.iter().map(|item| (flag, item.as_str()));
+    let from_variable = listed
+        .split(',')
+        .filter(|item| !item.trim().is_empty())
+        .map(|item| (variable, item));
+    from_flags
+        .chain(from_variable)
+        .map(|(source, item)| {
+            parse_tenant_pair(item, value)
+                .map_err(|error| anyhow::anyhow!("{source}: {error} (value not shown)"))
+        })
+        .collect()
+}
+
 fn parse_level(text: &str) -> Result<slog::Level, String> {
     text.parse()
         .map_err(|()| format!("unknown log level {text:?}"))
@@ -86,23 +110,8 @@ fn parse_level(text: &str) -> Result<slog::Level, String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let mut keys = Vec::new();
-    for item in &cli.api_keys {
-        // The message must not repeat the value: it may be a key typed without its tenant.
-        keys.push(
-            parse_key(item)
-                .map_err(|error| anyhow::anyhow!("--api-key: {error} (value not shown)"))?,
-        );
-    }
-    if let Ok(list) = std::env::var("CONNECT_API_KEYS") {
-        for item in list.split(',').filter(|item| !item.trim().is_empty()) {
-            keys.push(
-                parse_key(item).map_err(|error| {
-                    anyhow::anyhow!("CONNECT_API_KEYS: {error} (value not shown)")
-                })?,
-            );
-        }
-    }
+    // A malformed value is never echoed: it may be a key typed without its tenant.
+    let mut keys = tenant_pairs(&cli.api_keys, "--api-key", "CONNECT_API_KEYS", "KEY")?;
     if keys.is_empty() {
         if !cli.bind.ip().is_loopback() {
             bail!(
@@ -154,24 +163,15 @@ async fn main() -> anyhow::Result<()> {
         .webhooks
         .iter()
         .map(|item| {
-            webhooks::parse_pair(item).map_err(|error| anyhow::anyhow!("--webhook: {error}"))
+            parse_tenant_pair(item, "URL").map_err(|error| anyhow::anyhow!("--webhook: {error}"))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let mut secrets = Vec::new();
-    for item in &cli.webhook_secrets {
-        // As with keys, a malformed value may be a secret: it is not echoed.
-        secrets.push(
-            webhooks::parse_pair(item)
-                .map_err(|error| anyhow::anyhow!("--webhook-secret: {error} (value not shown)"))?,
-        );
-    }
-    if let Ok(list) = std::env::var("CONNECT_WEBHOOK_SECRETS") {
-        for item in list.split(',').filter(|item| !item.trim().is_empty()) {
-            secrets.push(webhooks::parse_pair(item).map_err(|error| {
-                anyhow::anyhow!("CONNECT_WEBHOOK_SECRETS: {error} (value not shown)")
-            })?);
-        }
-    }
+    let secrets = tenant_pairs(
+        &cli.webhook_secrets,
+        "--webhook-secret",
+        "CONNECT_WEBHOOK_SECRETS",
+        "SECRET",
+    )?;
     let endpoints = webhooks::endpoints(urls, secrets, &tenants).map_err(anyhow::Error::msg)?;
     let endpoint_tenants: Vec<String> = endpoints.keys().cloned().collect();
     let server = connect_server::start(connect_server::Config {

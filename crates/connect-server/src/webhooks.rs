@@ -197,12 +197,6 @@ impl Webhooks {
         })
     }
 
-    /// No deliveries at all.
-    pub fn disabled(clock: Arc<dyn Clock>, log: slog::Logger) -> Self {
-        Self::new(BTreeMap::new(), DeliveryPolicy::default(), clock, log)
-            .expect("a client without TLS settings builds")
-    }
-
     /// What has been done so far.
     pub fn counts(&self) -> Counts {
         self.counters.snapshot()
@@ -210,37 +204,54 @@ impl Webhooks {
 
     /// `customer.created`, for a customer just stored.
     pub fn customer_created(self: &Arc<Self>, tenant: &Tenant, customer: &types::Customer) {
-        if !self.routes.contains_key(&tenant.0) {
+        // A tenant without an endpoint costs a lookup, not a copy of the customer.
+        let Some(route) = self.routes.get(&tenant.0) else {
             return;
-        }
+        };
         let event = types::CustomerCreatedEvent {
             data: customer.clone(),
             event_id: uuid::Uuid::new_v4(),
             occurred_at: customer.created_at,
             type_: types::CustomerCreatedEventType::CustomerCreated,
         };
-        self.emit(tenant, &event.type_.to_string(), event.event_id, &event);
+        self.emit(
+            route,
+            tenant,
+            &event.type_.to_string(),
+            event.event_id,
+            &event,
+        );
     }
 
     /// `customer.updated`, for a customer whose change was just stored.
     pub fn customer_updated(self: &Arc<Self>, tenant: &Tenant, customer: &types::Customer) {
-        if !self.routes.contains_key(&tenant.0) {
+        let Some(route) = self.routes.get(&tenant.0) else {
             return;
-        }
+        };
         let event = types::CustomerUpdatedEvent {
             data: customer.clone(),
             event_id: uuid::Uuid::new_v4(),
             occurred_at: customer.updated_at,
             type_: types::CustomerUpdatedEventType::CustomerUpdated,
         };
-        self.emit(tenant, &event.type_.to_string(), event.event_id, &event);
+        self.emit(
+            route,
+            tenant,
+            &event.type_.to_string(),
+            event.event_id,
+            &event,
+        );
     }
 
-    /// Queues `event` (the webhook `name`'s) for the tenant's endpoint, if it has one.
-    fn emit(self: &Arc<Self>, tenant: &Tenant, name: &str, id: uuid::Uuid, event: &impl Serialize) {
-        let Some(route) = self.routes.get(&tenant.0) else {
-            return;
-        };
+    /// Queues `event` (the webhook `name`'s) for the tenant's endpoint, `route`.
+    fn emit(
+        self: &Arc<Self>,
+        route: &Route,
+        tenant: &Tenant,
+        name: &str,
+        id: uuid::Uuid,
+        event: &impl Serialize,
+    ) {
         let log = self.log.new(slog::o!("webhook" => name.to_string(),
             "event_id" => id.to_string(), "tenant" => tenant.0.clone()));
         if self.draining.load(Ordering::SeqCst) {
@@ -399,16 +410,6 @@ fn jittered(backoff: Duration) -> Duration {
     Duration::from_nanos(rand::rng().random_range(0..=nanos))
 }
 
-/// Parses `TENANT=VALUE` (`--webhook`, `--webhook-secret`).
-pub fn parse_pair(item: &str) -> Result<(String, String), String> {
-    match item.split_once('=') {
-        Some((tenant, value)) if !tenant.trim().is_empty() && !value.trim().is_empty() => {
-            Ok((tenant.trim().to_string(), value.trim().to_string()))
-        }
-        _ => Err("expected TENANT=VALUE".to_string()),
-    }
-}
-
 /// The endpoints from `--webhook` URLs and `--webhook-secret` secrets (tenant, value pairs):
 /// every URL needs a secret, every secret a URL, and every tenant must be a configured one.
 pub fn endpoints(
@@ -481,8 +482,9 @@ mod tests {
         assert!(scheme.contains("http://"), "{scheme}");
         let orphan = endpoints(vec![], vec![pair("acme", "s")], &tenants).unwrap_err();
         assert!(orphan.contains("no endpoint"), "{orphan}");
-        assert!(parse_pair("acme").is_err());
-        assert_eq!(parse_pair("acme=x=y").unwrap(), pair("acme", "x=y"));
+        let parse = |text| crate::auth::parse_tenant_pair(text, "URL");
+        assert!(parse("acme").is_err());
+        assert_eq!(parse("acme=x=y").unwrap(), pair("acme", "x=y"));
     }
 
     #[test]

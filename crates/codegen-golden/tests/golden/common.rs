@@ -9,17 +9,7 @@ pub fn prove(
     spec: &str,
     description: Result<ApiDescription<StubContext>, ApiDescriptionBuildErrors>,
 ) {
-    let description = description.expect("the trait registers with dropshot");
-    let derived = description
-        .openapi(spec, semver::Version::new(1, 0, 0))
-        .json()
-        .expect("dropshot renders its document");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../codegen/tests/corpus")
-        .join(format!("{spec}.yaml"));
-    if let Err(report) = codegen::roundtrip::prove(&path, &derived) {
-        panic!("{report}");
-    }
+    proved(spec, description, codegen::roundtrip::prove);
 }
 
 /// Proves the webhook receiver whose stub description is `description` against the
@@ -28,7 +18,15 @@ pub fn prove_webhooks(
     spec: &str,
     description: Result<ApiDescription<StubContext>, ApiDescriptionBuildErrors>,
 ) {
-    let description = description.expect("the receiver registers with dropshot");
+    proved(spec, description, codegen::roundtrip::prove_webhooks);
+}
+
+fn proved(
+    spec: &str,
+    description: Result<ApiDescription<StubContext>, ApiDescriptionBuildErrors>,
+    proof: fn(&Path, &serde_json::Value) -> Result<(), String>,
+) {
+    let description = description.expect("it registers with dropshot");
     let derived = description
         .openapi(spec, semver::Version::new(1, 0, 0))
         .json()
@@ -36,7 +34,7 @@ pub fn prove_webhooks(
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../codegen/tests/corpus")
         .join(format!("{spec}.yaml"));
-    if let Err(report) = codegen::roundtrip::prove_webhooks(&path, &derived) {
+    if let Err(report) = proof(&path, &derived) {
         panic!("{report}");
     }
 }
