@@ -85,14 +85,86 @@ struct Figures {
     per_second: f64,
     p50: Duration,
     p99: Duration,
+    /// The throughput in each round (see [`interleaved`]); one round for a plain measurement.
+    rounds: Vec<f64>,
 }
 
-/// Drives `addr` with the closed-loop load for `seconds` (after a short warm-up).
-async fn drive(addr: SocketAddr, request: &Request, key: &str, seconds: f64) -> Figures {
-    drive_with(addr, request, key, seconds, CONNECTIONS).await
+impl Figures {
+    fn of(mut latencies: Vec<Duration>, rounds: Vec<f64>, seconds: f64) -> Self {
+        latencies.sort();
+        let at =
+            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        Self {
+            per_second: latencies.len() as f64 / seconds,
+            p50: at(0.50),
+            p99: at(0.99),
+            rounds,
+        }
+    }
+
+    /// This throughput over `base`'s: the median of the rounds' ratios, each of two
+    /// measurements taken next to each other in time.
+    fn ratio_to(&self, base: &Figures) -> f64 {
+        let mut ratios: Vec<f64> = self
+            .rounds
+            .iter()
+            .zip(&base.rounds)
+            .map(|(a, b)| a / b)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        match ratios.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        }
+    }
 }
 
-/// [`drive`] over `connections` connections.
+/// How many rounds [`interleaved`] splits a measurement into (`BENCH_ROUNDS=1` measures each
+/// target in one stretch, for profiling one).
+fn rounds() -> usize {
+    std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|rounds| rounds.parse().ok())
+        .unwrap_or(5)
+        .max(1)
+}
+
+/// One thing a case measures: a server and the request sent to it.
+struct Target<'a> {
+    name: &'static str,
+    addr: SocketAddr,
+    request: &'a Request,
+    key: &'a str,
+}
+
+/// Measures every target for `seconds` in all, in [`rounds`] rounds that take each target in
+/// turn (starting one further each round), so that whatever else the machine does in a
+/// stretch of time falls on all of them alike; ratios then compare neighbours in time.
+async fn interleaved(targets: &[Target<'_>], seconds: f64) -> Vec<Figures> {
+    let rounds = rounds();
+    let slice = seconds / rounds as f64;
+    let mut samples: Vec<(Vec<Duration>, Vec<f64>)> =
+        targets.iter().map(|_| (Vec::new(), Vec::new())).collect();
+    for round in 0..rounds {
+        for turn in 0..targets.len() {
+            let index = (round + turn) % targets.len();
+            let target = &targets[index];
+            let latencies =
+                measure(target.addr, target.request, target.key, slice, CONNECTIONS).await;
+            let (all, rounds) = &mut samples[index];
+            rounds.push(latencies.len() as f64 / slice);
+            all.extend(latencies);
+        }
+    }
+    samples
+        .into_iter()
+        .map(|(latencies, rounds)| Figures::of(latencies, rounds, seconds))
+        .collect()
+}
+
+/// Drives `addr` with the closed-loop load over `connections` connections for `seconds`
+/// (after a short warm-up).
 async fn drive_with(
     addr: SocketAddr,
     request: &Request,
@@ -100,8 +172,22 @@ async fn drive_with(
     seconds: f64,
     connections: usize,
 ) -> Figures {
+    let latencies = measure(addr, request, key, seconds, connections).await;
+    let per_second = latencies.len() as f64 / seconds;
+    Figures::of(latencies, vec![per_second], seconds)
+}
+
+/// The latency of every answer [`drive_with`]'s load received in its measured time.
+async fn measure(
+    addr: SocketAddr,
+    request: &Request,
+    key: &str,
+    seconds: f64,
+    connections: usize,
+) -> Vec<Duration> {
     static SEQUENCE: AtomicU64 = AtomicU64::new(0);
-    let warm_up = Duration::from_millis(300);
+    // The connections' set-up and the first answers on them.
+    let warm_up = Duration::from_millis(100);
     let started = Instant::now();
     let measure_from = started + warm_up;
     let end = measure_from + Duration::from_secs_f64(seconds);
@@ -141,13 +227,7 @@ async fn drive_with(
     for task in tasks {
         latencies.extend(task.await.expect("a connection task"));
     }
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Figures {
-        per_second: latencies.len() as f64 / seconds,
-        p50: at(0.50),
-        p99: at(0.99),
-    }
+    latencies
 }
 
 /// Reads one response (headers, then `content-length` bytes of body) into `buffer`; its status.
@@ -291,6 +371,38 @@ fn bare_dropshot(
         .unwrap()
 }
 
+/// A dropshot server whose `GET /users/{id}` answers a copy of one `User` as a typed handler
+/// does (`HttpResponseOk`, serialized by dropshot): dropshot's cost with the response's
+/// serialization, and nothing of ours.
+fn typed_dropshot(
+    user: Arc<std::sync::RwLock<Option<types::User>>>,
+) -> dropshot::HttpServer<Arc<std::sync::RwLock<Option<types::User>>>> {
+    type Ctx = Arc<std::sync::RwLock<Option<types::User>>>;
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Id {
+        #[allow(dead_code)]
+        id: String,
+    }
+    #[dropshot::endpoint { method = GET, path = "/users/{id}" }]
+    async fn get_user(
+        rqctx: dropshot::RequestContext<Ctx>,
+        _path: dropshot::Path<Id>,
+    ) -> Result<dropshot::HttpResponseOk<types::User>, dropshot::HttpError> {
+        let user = rqctx.context().read().unwrap().clone();
+        user.map(dropshot::HttpResponseOk)
+            .ok_or_else(|| dropshot::HttpError::for_not_found(None, "no user yet".into()))
+    }
+    let mut api = dropshot::ApiDescription::new();
+    api.register(get_user).unwrap();
+    dropshot::ServerBuilder::new(api, user, connect_server::logging::discard())
+        .config(dropshot::ConfigDropshot {
+            bind_address: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        })
+        .start()
+        .unwrap()
+}
+
 /// connect-server over `store`, logging at `level` (JSON lines to a file, as deployed).
 fn connect(
     store: Arc<InMemoryStore>,
@@ -331,7 +443,7 @@ fn connect(
 
 /// Creates `users` users in `tenant`, each with one metadata entry when `metadata`.
 async fn seed(store: &InMemoryStore, tenant: &str, users: usize, metadata: bool) {
-    let tenant = Tenant(tenant.to_string());
+    let tenant = Tenant(tenant.into());
     for i in 0..users {
         let metadata = metadata.then(|| {
             types::Metadata(
@@ -405,7 +517,8 @@ fn main() {
     ));
     let started = Instant::now();
     let mut memory = (0.0, 0.0);
-    let (hyper_addr, dropshot_server, info, warn) = servers.block_on(async {
+    let typed_user = Arc::new(std::sync::RwLock::new(None));
+    let (hyper_addr, dropshot_server, typed_server, info, warn) = servers.block_on(async {
         seed(&store, "small", 1_000, false).await;
         let before = resident();
         seed(&store, "large", large, false).await;
@@ -416,14 +529,16 @@ fn main() {
         memory.1 = (resident() - before) as f64 / tagged as f64;
         let hyper_addr = bare_hyper(fixed.clone()).await;
         let dropshot_server = bare_dropshot(fixed.clone());
+        let typed_server = typed_dropshot(typed_user.clone());
         let info = connect(store.clone(), slog::Level::Info, &dir.join("info.log"));
         let warn = connect(store.clone(), slog::Level::Warning, &dir.join("warn.log"));
-        (hyper_addr, dropshot_server, info, warn)
+        (hyper_addr, dropshot_server, typed_server, info, warn)
     });
     eprintln!("seeded the tenants in {:.1?}", started.elapsed());
     let info_addr = info.0.local_addr();
     let warn_addr = warn.0.local_addr();
     let dropshot_addr = dropshot_server.local_addr();
+    let typed_addr = typed_server.local_addr();
 
     let user = load.block_on(sample(
         info_addr,
@@ -435,8 +550,15 @@ fn main() {
             status: 201,
         },
     ));
-    let user: serde_json::Value = serde_json::from_slice(&user.1).unwrap();
-    let id = user["userId"].as_str().unwrap().to_string();
+    let bytes = user.1;
+    let user: types::User = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(
+        serde_json::to_vec(&user).unwrap(),
+        bytes,
+        "the typed server answers the same bytes"
+    );
+    let id = user.user_id.to_string();
+    *typed_user.write().unwrap() = Some(user);
     let post = |keyed| Request {
         method: "POST",
         path: "/users".into(),
@@ -500,27 +622,34 @@ fn main() {
             status,
             body: body.into(),
         };
-        let mut rows: Vec<(&str, Figures)> = Vec::new();
+        let unkeyed = Request {
+            keyed: false,
+            ..request.clone()
+        };
+        let target = |name, addr, request| Target {
+            name,
+            addr,
+            request,
+            key,
+        };
+        let mut targets = Vec::new();
         if all {
-            rows.push((
-                "bare hyper",
-                load.block_on(drive(hyper_addr, &request, key, seconds)),
-            ));
-            rows.push((
-                "bare dropshot",
-                load.block_on(drive(dropshot_addr, &request, key, seconds)),
-            ));
+            targets.push(target("bare hyper", hyper_addr, &request));
+            targets.push(target("bare dropshot", dropshot_addr, &request));
         }
-        rows.push((
-            "connect-server",
-            load.block_on(drive(info_addr, &request, key, seconds)),
-        ));
+        if name == "GET /users/{id}" {
+            targets.push(target("dropshot, typed User", typed_addr, &request));
+        }
+        targets.push(target("connect-server", info_addr, &request));
         if all {
-            rows.push((
-                "connect-server, warn",
-                load.block_on(drive(warn_addr, &request, key, seconds)),
-            ));
+            targets.push(target("connect-server, warn", warn_addr, &request));
         }
+        // A keyed write is compared with the same write without a key, in the same rounds.
+        if request.keyed {
+            targets.push(target("connect-server, no key", info_addr, &unkeyed));
+        }
+        let figures = load.block_on(interleaved(&targets, seconds));
+        let rows: Vec<(&str, Figures)> = targets.iter().map(|t| t.name).zip(figures).collect();
         report.push((name, rows));
     }
 
@@ -560,18 +689,14 @@ fn main() {
     .unwrap();
     for (name, rows) in &report {
         writeln!(out, "\n{name}").unwrap();
-        let baseline = |which: &str| {
-            rows.iter()
-                .find(|(n, _)| *n == which)
-                .map(|(_, f)| f.per_second)
-        };
+        let baseline = |which: &str| rows.iter().find(|(n, _)| *n == which).map(|(_, f)| f);
         for (server, figures) in rows {
             let mut ratios = String::new();
-            for bare in ["bare hyper", "bare dropshot"] {
+            for bare in ["bare hyper", "bare dropshot", "dropshot, typed User"] {
                 if let Some(base) = baseline(bare)
                     && *server != bare
                 {
-                    ratios.push_str(&format!("  {:.2}x {bare}", figures.per_second / base));
+                    ratios.push_str(&format!("  {:.2}x {bare}", figures.ratio_to(base)));
                 }
             }
             writeln!(
@@ -582,18 +707,21 @@ fn main() {
             .unwrap();
         }
     }
-    let per_second = |case: &str, server: &str| {
+    let figures = |case: &str, server: &str| {
         report
             .iter()
             .find(|(n, _)| *n == case)
             .and_then(|(_, rows)| rows.iter().find(|(s, _)| *s == server))
-            .map_or(f64::NAN, |(_, f)| f.per_second)
+            .map(|(_, f)| f)
     };
+    let per_second =
+        |case: &str, server: &str| figures(case, server).map_or(f64::NAN, |f| f.per_second);
+    let keyed = figures("POST /users, keyed", "connect-server");
+    let unkeyed = figures("POST /users, keyed", "connect-server, no key");
     writeln!(
         out,
-        "\nkeyed POST / unkeyed POST (connect-server): {:.2}x",
-        per_second("POST /users, keyed", "connect-server")
-            / per_second("POST /users", "connect-server")
+        "\nkeyed POST / unkeyed POST (connect-server, in the same rounds): {:.2}x",
+        keyed.zip(unkeyed).map_or(f64::NAN, |(k, u)| k.ratio_to(u))
     )
     .unwrap();
     writeln!(
@@ -616,6 +744,7 @@ fn main() {
         let _ = info.0.close().await;
         let _ = warn.0.close().await;
         let _ = dropshot_server.close().await;
+        let _ = typed_server.close().await;
     });
     drop((info.1, warn.1));
     let _ = std::fs::remove_dir_all(&dir);

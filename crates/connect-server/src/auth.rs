@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A tenant's name, as configured (`--api-key TENANT=KEY`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Tenant(pub String);
+pub struct Tenant(pub std::sync::Arc<str>);
 
 impl fmt::Display for Tenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -35,7 +35,7 @@ impl ApiKeys {
         Self {
             keys: keys
                 .into_iter()
-                .map(|(tenant, key)| (Tenant(tenant), key.into_bytes()))
+                .map(|(tenant, key)| (Tenant(tenant.into()), key.into_bytes()))
                 .collect(),
         }
     }

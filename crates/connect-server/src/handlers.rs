@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::ServerContext;
 use crate::auth::Tenant;
-use crate::idempotency::{Begin, Outcome};
+use crate::idempotency::{Begin, Fingerprint, Outcome};
 use crate::store::{CustomerFilter, Listing, Page, PageRequest, UserFilter, UserKey};
 
 /// The implementation of the generated trait.
@@ -76,8 +76,8 @@ type Keyed<W> = Result<HttpResponseHeaders<W, IdempotentReplayedResponseHeaders>
 
 /// A write with a JSON body under the spec's idempotency convention (`X-Idempotency-Key` in,
 /// `Idempotent-Replayed` out), written once for every such operation: authenticates, reads the
-/// body (after the key is checked), then runs `write` with the decoded body under the key (see
-/// [`keyed`]) and answers `wrap` of its value.
+/// body, checks the key, then runs `write` with the decoded body under the key (see [`keyed`])
+/// and answers `wrap` of its value.
 async fn keyed_write<B, T, W, F, Fut>(
     rq: &Rq,
     headers: Params<IdempotencyKeyHeaders>,
@@ -94,12 +94,14 @@ where
 {
     handle(rq, |tenant| async move {
         let body = body.read(&rq.context().body).await;
-        let bytes = body.bytes().map(<[u8]>::to_vec);
+        let key = headers.into_inner()?.x_idempotency_key;
+        // Only a keyed request is fingerprinted (and only then are its bytes read twice).
+        let claim = key.map(|key| (key, fingerprint(rq, body.bytes())));
         let run = async {
             let request = body.into_inner()?;
             write(tenant.clone(), request).await
         };
-        keyed(rq, &tenant, headers, bytes.as_deref(), wrap, run).await
+        keyed(rq, &tenant, claim, wrap, run).await
     })
     .await
 }
@@ -118,20 +120,39 @@ where
     Fut: Future<Output = Result<T, ApiError>>,
 {
     handle(rq, |tenant| async move {
+        let key = headers.into_inner()?.x_idempotency_key;
+        let claim = key.map(|key| (key, fingerprint(rq, Some(&[]))));
         let run = write(tenant.clone());
-        keyed(rq, &tenant, headers, Some(&[]), wrap, run).await
+        keyed(rq, &tenant, claim, wrap, run).await
     })
     .await
 }
 
-/// Runs `run` under the request's idempotency key, if it has one: a kept outcome of an
-/// identical request (its fingerprint: method, path and query, `Content-Type`, body bytes) is
-/// replayed instead, and this one's outcome is kept (see [`crate::idempotency`]).
+/// What identifies a request under its idempotency key: method, path and query,
+/// `Content-Type`, and the body's bytes (`None`: a body that could not be read).
+fn fingerprint(rq: &Rq, body: Option<&[u8]>) -> Fingerprint {
+    let request = &rq.request;
+    let uri = request.uri();
+    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let content_type = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|value| value.as_bytes());
+    rq.context().idempotency.fingerprint(
+        request.method().as_str(),
+        path_and_query,
+        content_type,
+        body,
+    )
+}
+
+/// Runs `run`, under the request's idempotency key when it has one (`claim`: the key and the
+/// request's fingerprint): a kept outcome of an identical request is replayed instead, and
+/// this one's outcome is kept (see [`crate::idempotency`]).
 async fn keyed<T, W, Fut>(
     rq: &Rq,
     tenant: &Tenant,
-    headers: Params<IdempotencyKeyHeaders>,
-    body: Option<&[u8]>,
+    claim: Option<(String, Fingerprint)>,
     wrap: fn(T) -> W,
     run: Fut,
 ) -> Keyed<W>
@@ -148,24 +169,10 @@ where
             },
         )
     };
-    let Some(key) = headers.into_inner()?.x_idempotency_key else {
+    let Some((key, fingerprint)) = claim else {
         return Ok(answer(run.await?, false));
     };
-    let keys = &rq.context().idempotency;
-    let request = &rq.request;
-    let uri = request.uri();
-    let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    let content_type = request
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .map(|value| value.as_bytes());
-    let fingerprint = keys.fingerprint(
-        request.method().as_str(),
-        path_and_query,
-        content_type,
-        body,
-    );
-    match keys.begin(tenant, &key, fingerprint)? {
+    match rq.context().idempotency.begin(tenant, &key, fingerprint)? {
         Begin::Replay(outcome) => Ok(answer(outcome.replay()?, true)),
         Begin::Run(guard) => {
             // The kept response is the whole response, its request id included.

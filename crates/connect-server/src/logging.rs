@@ -2,7 +2,8 @@
 //!
 //! Dropshot writes one record for every request it completes (`request completed`: `method`,
 //! `uri`, `status`, `latency_us`, `req_id`, `remote_addr`), including those no handler saw
-//! (404, 405).
+//! (404, 405); `local_addr`, the same on every line, is left out (the server logs it once, as
+//! it starts).
 //! That record is the request line; the handler adds what only it knows, the tenant, through
 //! [`RequestTenants`]. Dropshot's per-connection record is demoted to debug, so that `info`
 //! means exactly one line per request.
@@ -59,7 +60,24 @@ pub struct RequestTenants {
     /// False when nothing writes request lines (a level above info, or no logs at all): then
     /// nothing is noted and nothing waits for a line that will not come.
     enabled: bool,
-    tenants: Mutex<HashMap<String, String>>,
+    tenants: Mutex<HashMap<RequestId, Arc<str>>>,
+}
+
+/// A request's id as a table key: dropshot's ids are UUIDs, kept as their 128 bits (no copy
+/// of the text); any other id as its text.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum RequestId {
+    Uuid(u128),
+    Other(String),
+}
+
+impl RequestId {
+    fn of(id: &str) -> Self {
+        match uuid::Uuid::try_parse(id) {
+            Ok(uuid) => Self::Uuid(uuid.as_u128()),
+            Err(_) => Self::Other(id.to_string()),
+        }
+    }
 }
 
 impl RequestTenants {
@@ -69,16 +87,17 @@ impl RequestTenants {
     }
 
     /// Records the tenant of the request `request_id`, for its request line.
-    pub fn note(&self, request_id: &str, tenant: &str) {
+    pub fn note(&self, request_id: &str, tenant: &Arc<str>) {
         if self.enabled {
-            self.lock()
-                .insert(request_id.to_string(), tenant.to_string());
+            let id = RequestId::of(request_id);
+            self.lock().insert(id, tenant.clone());
         }
     }
 
-    fn take(&self, request_id: &str) -> Option<String> {
+    fn take(&self, request_id: &str) -> Option<Arc<str>> {
         if self.enabled {
-            self.lock().remove(request_id)
+            let id = RequestId::of(request_id);
+            self.lock().remove(&id)
         } else {
             None
         }
@@ -89,7 +108,7 @@ impl RequestTenants {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Arc<str>>> {
         self.tenants.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -257,25 +276,64 @@ impl Drain for LineDrain {
     type Err = slog::Never;
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
-        let message = fmt::format(*record.msg());
-        let mut fields = Fields::default();
+        // Each logging thread reuses its buffers, line after line; a line logged while one is
+        // being formatted (a value that logs) gets fresh ones.
+        BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
+            Ok(mut buffers) => {
+                let (fields, line) = &mut *buffers;
+                self.log_with(record, values, fields, line);
+            }
+            Err(_) => self.log_with(record, values, &mut Fields::default(), &mut Vec::new()),
+        });
+        Ok(())
+    }
+}
+
+thread_local! {
+    /// The fields and the line of the record being formatted on this thread.
+    static BUFFERS: std::cell::RefCell<(Fields, Vec<u8>)> =
+        std::cell::RefCell::new((Fields::default(), Vec::new()));
+}
+
+impl LineDrain {
+    fn log_with(
+        &self,
+        record: &Record<'_>,
+        values: &OwnedKVList,
+        fields: &mut Fields,
+        line: &mut Vec<u8>,
+    ) {
+        let message = match record.msg().as_str() {
+            Some(text) => std::borrow::Cow::Borrowed(text),
+            None => std::borrow::Cow::Owned(fmt::format(*record.msg())),
+        };
+        let request_line = message == REQUEST_COMPLETED || message == REQUEST_CANCELLED;
+        let level = if message == CONNECTION_ACCEPTED {
+            Level::Debug
+        } else {
+            record.level()
+        };
+        // A line that is not written is not formatted either, unless its request's tenant is
+        // to be taken from the table.
+        let written = level.is_at_least(self.level);
+        let noted = request_line && self.tenants.enabled;
+        if !(written || noted) {
+            return;
+        }
+        fields.clear();
+        // Every request line would say which address it came in on: the one the server
+        // listens on, logged once when it starts.
+        fields.skip = if request_line { &["local_addr"] } else { &[] };
         // The record's own values first, then the logger's (newest first), as slog orders them.
-        let _ = record.kv().serialize(record, &mut fields);
-        let _ = values.serialize(record, &mut fields);
+        let _ = record.kv().serialize(record, fields);
+        let _ = values.serialize(record, fields);
         // Taken even when the line is not written, so that the table only holds requests in
         // flight.
-        if message == REQUEST_COMPLETED || message == REQUEST_CANCELLED {
+        if request_line {
             // The status under the name people look for.
-            for (key, _) in &mut fields.0 {
-                if key == "response_code" {
-                    *key = "status".to_string();
-                }
-            }
-            let tenant = fields
-                .get("req_id")
-                .and_then(|id| self.tenants.take(id))
-                .unwrap_or_else(|| "-".to_string());
-            fields.push("tenant", Value::Str(tenant));
+            fields.rename("response_code", "status");
+            let tenant = fields.get("req_id").and_then(|id| self.tenants.take(id));
+            fields.push_str("tenant".into(), tenant.as_deref().unwrap_or("-"));
         }
         if message == ACCEPT_ERROR {
             let mut errors = self
@@ -285,85 +343,121 @@ impl Drain for LineDrain {
             let now = std::time::Instant::now();
             if errors.0.is_some_and(|last| now - last < REPEATS_EVERY) {
                 errors.1 += 1;
-                return Ok(());
+                return;
             }
             if errors.1 > 0 {
-                fields.push("repeated", Value::Raw(errors.1.to_string()));
+                fields.push_raw("repeated".into(), errors.1);
             }
             *errors = (Some(now), 0);
         }
-        let level = if message == CONNECTION_ACCEPTED {
-            Level::Debug
-        } else {
-            record.level()
-        };
-        if !level.is_at_least(self.level) {
-            return Ok(());
+        if !written {
+            return;
         }
-        LINE.with(|line| {
-            let mut line = line.borrow_mut();
-            line.clear();
-            self.formatter.line(&mut line, level, &message, &fields);
-            self.sink.push(&line);
-        });
-        Ok(())
+        line.clear();
+        self.formatter.line(line, level, &message, fields);
+        self.sink.push(line);
     }
 }
 
-thread_local! {
-    /// Each logging thread formats into its own buffer, reused line after line.
-    static LINE: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-#[derive(Debug)]
-enum Value {
-    Str(String),
-    /// Already JSON: a number, `true`, `false` or `null`.
-    Raw(String),
-}
-
-/// The key-value pairs of one record, first occurrence of each key kept.
+/// The key-value pairs of one record, first occurrence of each key kept: the keys, and every
+/// value's text in one buffer.
 #[derive(Default)]
-struct Fields(Vec<(String, Value)>);
+struct Fields {
+    entries: Vec<Field>,
+    text: String,
+    /// Keys left out (and their values not even formatted).
+    skip: &'static [&'static str],
+}
+
+struct Field {
+    key: Key,
+    /// A string (quoted in JSON), or text that is already JSON: a number, `true`, `false`,
+    /// `null`.
+    string: bool,
+    /// Where the value's text is in [`Fields::text`].
+    span: std::ops::Range<usize>,
+}
 
 impl Fields {
+    fn clear(&mut self) {
+        self.entries.clear();
+        self.text.clear();
+    }
+
+    /// The string value of `key`.
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().find_map(|(k, v)| match v {
-            Value::Str(text) if k == key => Some(text.as_str()),
-            _ => None,
+        self.entries
+            .iter()
+            .find(|field| field.string && field.key.as_str() == key)
+            .map(|field| &self.text[field.span.clone()])
+    }
+
+    /// Every field: its key, whether it is a string, and its text.
+    fn iter(&self) -> impl Iterator<Item = (&str, bool, &str)> {
+        self.entries.iter().map(|field| {
+            (
+                field.key.as_str(),
+                field.string,
+                &self.text[field.span.clone()],
+            )
         })
     }
 
-    fn push(&mut self, key: &str, value: Value) {
-        if self.0.iter().any(|(k, _)| k == key) {
+    fn rename(&mut self, from: &str, to: &'static str) {
+        for field in &mut self.entries {
+            if field.key.as_str() == from {
+                field.key = to.into();
+            }
+        }
+    }
+
+    /// Adds a field whose text `write` writes, unless `key` has one already. A URI's secrets
+    /// are redacted.
+    fn push_with(&mut self, key: Key, string: bool, write: impl FnOnce(&mut String)) {
+        if self.skip.contains(&key.as_str()) || self.entries.iter().any(|field| field.key == key) {
             return;
         }
-        let value = match value {
-            Value::Str(text) if key == "uri" => Value::Str(redact_uri(&text)),
-            other => other,
-        };
-        self.0.push((key.to_string(), value));
+        let start = self.text.len();
+        write(&mut self.text);
+        if string && key.as_str() == "uri" && self.text[start..].contains('?') {
+            let uri = self.text.split_off(start);
+            redact_uri_into(&mut self.text, &uri);
+        }
+        let span = start..self.text.len();
+        self.entries.push(Field { key, string, span });
+    }
+
+    fn push_str(&mut self, key: Key, value: &str) {
+        self.push_with(key, true, |text| text.push_str(value));
+    }
+
+    fn push_raw(&mut self, key: Key, value: impl fmt::Display) {
+        self.push_with(key, false, |text| {
+            let _ = write!(text, "{value}");
+        });
     }
 }
 
 impl Serializer for Fields {
     fn emit_arguments(&mut self, key: Key, value: &fmt::Arguments<'_>) -> slog::Result {
-        self.push(key.as_ref(), Value::Str(fmt::format(*value)));
+        self.push_with(key, true, |text| {
+            let _ = text.write_fmt(*value);
+        });
         Ok(())
     }
 
     fn emit_str(&mut self, key: Key, value: &str) -> slog::Result {
-        self.push(key.as_ref(), Value::Str(value.to_string()));
+        self.push_str(key, value);
         Ok(())
     }
 
     fn emit_bool(&mut self, key: Key, value: bool) -> slog::Result {
-        self.push(key.as_ref(), Value::Raw(value.to_string()));
+        self.push_raw(key, value);
         Ok(())
     }
 
     fn emit_none(&mut self, key: Key) -> slog::Result {
-        self.push(key.as_ref(), Value::Raw("null".to_string()));
+        self.push_raw(key, "null");
         Ok(())
     }
 
@@ -372,22 +466,22 @@ impl Serializer for Fields {
     }
 
     fn emit_u64(&mut self, key: Key, value: u64) -> slog::Result {
-        self.push(key.as_ref(), Value::Raw(value.to_string()));
+        self.push_raw(key, value);
         Ok(())
     }
 
     fn emit_i64(&mut self, key: Key, value: i64) -> slog::Result {
-        self.push(key.as_ref(), Value::Raw(value.to_string()));
+        self.push_raw(key, value);
         Ok(())
     }
 
     fn emit_u128(&mut self, key: Key, value: u128) -> slog::Result {
-        self.push(key.as_ref(), Value::Raw(value.to_string()));
+        self.push_raw(key, value);
         Ok(())
     }
 
     fn emit_i128(&mut self, key: Key, value: i128) -> slog::Result {
-        self.push(key.as_ref(), Value::Raw(value.to_string()));
+        self.push_raw(key, value);
         Ok(())
     }
 
@@ -424,12 +518,11 @@ impl Serializer for Fields {
     }
 
     fn emit_f64(&mut self, key: Key, value: f64) -> slog::Result {
-        let raw = if value.is_finite() {
-            value.to_string()
+        if value.is_finite() {
+            self.push_raw(key, value);
         } else {
-            "null".to_string()
-        };
-        self.push(key.as_ref(), Value::Raw(raw));
+            self.push_raw(key, "null");
+        }
         Ok(())
     }
 
@@ -458,7 +551,11 @@ impl Formatter {
     }
 
     fn line(&self, out: &mut Vec<u8>, level: Level, message: &str, fields: &Fields) {
-        let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut time = [0; TIME_LENGTH];
+        let time = format_time(since_epoch, &mut time);
         match self.format {
             LogFormat::Json => {
                 // Bunyan's core fields (https://github.com/trentm/node-bunyan#core-fields).
@@ -478,44 +575,34 @@ impl Formatter {
                 );
                 json_string(out, &self.hostname);
                 let _ = write!(out, ",\"pid\":{}", self.pid);
-                for (key, value) in &fields.0 {
+                for (key, string, text) in fields.iter() {
                     out.push(b',');
                     json_string(out, key);
                     out.push(b':');
-                    match value {
-                        Value::Str(text) => json_string(out, text),
-                        Value::Raw(raw) => out.extend_from_slice(raw.as_bytes()),
+                    match string {
+                        true => json_string(out, text),
+                        false => out.extend_from_slice(text.as_bytes()),
                     }
                 }
                 out.extend_from_slice(b"}\n");
             }
             LogFormat::Terminal => {
-                let mut text = String::new();
-                let _ = write!(text, "{time} {:<5} {message}", level.as_short_str());
-                for (key, value) in &fields.0 {
-                    match value {
-                        Value::Str(value)
-                            if value.is_empty() || value.contains([' ', '"', '\n']) =>
-                        {
-                            let _ = write!(text, " {key}={value:?}");
-                        }
-                        Value::Str(value) => {
-                            let _ = write!(text, " {key}={value}");
-                        }
-                        Value::Raw(raw) => {
-                            let _ = write!(text, " {key}={raw}");
-                        }
-                    }
+                let _ = write!(out, "{time} {:<5} {message}", level.as_short_str());
+                for (key, string, value) in fields.iter() {
+                    let _ = if string && (value.is_empty() || value.contains([' ', '"', '\n'])) {
+                        write!(out, " {key}={value:?}")
+                    } else {
+                        write!(out, " {key}={value}")
+                    };
                 }
-                text.push('\n');
-                out.extend_from_slice(text.as_bytes());
+                out.push(b'\n');
             }
         }
     }
 
     fn dropped_line(&self, out: &mut Vec<u8>, dropped: u64) {
         let mut fields = Fields::default();
-        fields.push("dropped", Value::Raw(dropped.to_string()));
+        fields.push_raw("dropped".into(), dropped);
         self.line(
             out,
             Level::Warning,
@@ -523,6 +610,38 @@ impl Formatter {
             &fields,
         );
     }
+}
+
+/// The length of [`format_time`]'s text.
+const TIME_LENGTH: usize = "2026-12-01T21:26:34.123456Z".len();
+
+/// The time `since_epoch` as RFC 3339, in UTC, to the microsecond (`2026-12-01T21:26:34.123456Z`,
+/// as chrono writes it), written into `buffer`. The part up to the second is formatted once
+/// per second on each thread.
+fn format_time(since_epoch: std::time::Duration, buffer: &mut [u8; TIME_LENGTH]) -> &str {
+    thread_local! {
+        static SECOND: std::cell::Cell<(u64, [u8; 19])> = const { std::cell::Cell::new((u64::MAX, [0; 19])) };
+    }
+    let seconds = since_epoch.as_secs();
+    let (cached, mut prefix) = SECOND.get();
+    if cached != seconds {
+        let time = i64::try_from(seconds)
+            .ok()
+            .and_then(|seconds| chrono::DateTime::from_timestamp(seconds, 0))
+            .unwrap_or_default();
+        let text = time.format("%Y-%m-%dT%H:%M:%S").to_string();
+        prefix.copy_from_slice(&text.as_bytes()[..19]);
+        SECOND.set((seconds, prefix));
+    }
+    buffer[..19].copy_from_slice(&prefix);
+    buffer[19] = b'.';
+    let mut micros = since_epoch.subsec_micros();
+    for digit in buffer[20..26].iter_mut().rev() {
+        *digit = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    buffer[26] = b'Z';
+    std::str::from_utf8(buffer).expect("ASCII")
 }
 
 fn json_string(out: &mut Vec<u8>, text: &str) {
@@ -563,10 +682,17 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// The URI with the values of secret-looking query parameters replaced by [`REDACTED`].
 pub fn redact_uri(uri: &str) -> String {
-    let Some((path, query)) = uri.split_once('?') else {
-        return uri.to_string();
-    };
     let mut out = String::with_capacity(uri.len());
+    redact_uri_into(&mut out, uri);
+    out
+}
+
+/// [`redact_uri`], written at the end of `out`.
+fn redact_uri_into(out: &mut String, uri: &str) {
+    let Some((path, query)) = uri.split_once('?') else {
+        out.push_str(uri);
+        return;
+    };
     out.push_str(path);
     out.push('?');
     for (index, pair) in query.split('&').enumerate() {
@@ -588,7 +714,6 @@ pub fn redact_uri(uri: &str) -> String {
             _ => out.push_str(pair),
         }
     }
-    out
 }
 
 fn form_urlencoded_name(name: &str) -> String {
@@ -658,17 +783,36 @@ mod tests {
     }
 
     fn request_line(log: &slog::Logger, id: &str) {
-        let request = log.new(slog::o!("req_id" => id.to_string(), "method" => "GET",
-            "uri" => "/users?api_key=s3cret"));
+        let request = log.new(slog::o!("local_addr" => "127.0.0.1:8080",
+            "req_id" => id.to_string(), "method" => "GET", "uri" => "/users?api_key=s3cret"));
         slog::info!(request, "accepted connection");
         slog::info!(request, "request completed"; "response_code" => 200u16, "latency_us" => 5u64);
+    }
+
+    #[test]
+    fn times_read_as_chrono_writes_them() {
+        for (seconds, nanos) in [
+            (0, 0),
+            (1_796_160_394, 123_456_789),
+            (1_796_160_394, 999_999),
+            (4_102_444_799, 1_000),
+        ] {
+            let since_epoch = std::time::Duration::new(seconds, nanos);
+            let expected = chrono::DateTime::from_timestamp(seconds as i64, nanos)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            // Twice: the second time from the thread's cached second.
+            for _ in 0..2 {
+                assert_eq!(format_time(since_epoch, &mut [0; TIME_LENGTH]), expected);
+            }
+        }
     }
 
     #[test]
     fn one_json_line_per_request_with_its_tenant_and_no_secret() {
         let output = Shared::default();
         let logging = root_logger(LogFormat::Json, Level::Info, Box::new(output.clone()));
-        logging.tenants.note("r1", "acme");
+        logging.tenants.note("r1", &"acme".into());
         request_line(&logging.log, "r1");
         request_line(&logging.log, "r2");
         assert_eq!(logging.tenants.pending(), 0);
@@ -684,6 +828,8 @@ mod tests {
         assert_eq!(lines[0]["status"], 200);
         assert_eq!(lines[0]["uri"], "/users?api_key=REDACTED");
         assert_eq!(lines[0]["level"], 30);
+        assert_eq!(lines[0]["req_id"], "r1");
+        assert_eq!(lines[0].get("local_addr"), None, "{text}");
         assert_eq!(lines[1]["tenant"], "-");
         assert!(!text.contains("s3cret"));
     }
@@ -696,7 +842,7 @@ mod tests {
             Level::Warning,
             Box::new(output.clone()),
         );
-        logging.tenants.note("r1", "acme");
+        logging.tenants.note("r1", &"acme".into());
         request_line(&logging.log, "r1");
         slog::warn!(logging.log, "something odd"; "uri" => "/?token=t");
         assert_eq!(logging.tenants.pending(), 0);

@@ -205,7 +205,7 @@ impl Webhooks {
     /// `customer.created`, for a customer just stored.
     pub fn customer_created(self: &Arc<Self>, tenant: &Tenant, customer: &types::Customer) {
         // A tenant without an endpoint costs a lookup, not a copy of the customer.
-        let Some(route) = self.routes.get(&tenant.0) else {
+        let Some(route) = self.routes.get(&*tenant.0) else {
             return;
         };
         let event = types::CustomerCreatedEvent {
@@ -225,7 +225,7 @@ impl Webhooks {
 
     /// `customer.updated`, for a customer whose change was just stored.
     pub fn customer_updated(self: &Arc<Self>, tenant: &Tenant, customer: &types::Customer) {
-        let Some(route) = self.routes.get(&tenant.0) else {
+        let Some(route) = self.routes.get(&*tenant.0) else {
             return;
         };
         let event = types::CustomerUpdatedEvent {
@@ -253,7 +253,7 @@ impl Webhooks {
         event: &impl Serialize,
     ) {
         let log = self.log.new(slog::o!("webhook" => name.to_string(),
-            "event_id" => id.to_string(), "tenant" => tenant.0.clone()));
+            "event_id" => id.to_string(), "tenant" => tenant.0.to_string()));
         if self.draining.load(Ordering::SeqCst) {
             self.give_up(&log, "the server is stopping");
             return;

@@ -4,6 +4,9 @@ use dropshot::{
     ApiEndpointBodyContentType, ExtractorMetadata, HttpError, RequestContext, ServerContext,
     SharedExtractor,
 };
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use spec_schema::{Definitions, Detail, Rejection, compile_validator, convert, validate};
@@ -28,7 +31,7 @@ pub trait ParamSet:
     /// Where the values come from.
     const LOCATION: ParamLocation;
     /// Parses the parameters; problems are recorded on the reader, not returned.
-    fn parse(reader: &mut ParamReader) -> Option<Self>;
+    fn parse(reader: &mut ParamReader<'_>) -> Option<Self>;
 }
 
 /// Extractor for a [`ParamSet`]. It never fails the request: [`Params::into_inner`] returns
@@ -47,35 +50,33 @@ impl<T> Params<T> {
 #[async_trait::async_trait]
 impl<T: ParamSet> SharedExtractor for Params<T> {
     async fn from_request<C: ServerContext>(rqctx: &RequestContext<C>) -> Result<Self, HttpError> {
-        let mut reader = ParamReader {
-            path: Vec::new(),
-            query: Vec::new(),
-            headers: http::HeaderMap::new(),
-            details: Vec::new(),
-        };
-        match T::LOCATION {
+        // The values are read where they are (the headers in the request, the path variables
+        // as dropshot decoded them) and copied only into the parsed set.
+        let (variables, pairs): (BTreeMap<String, String>, Vec<(String, String)>);
+        let source = match T::LOCATION {
             ParamLocation::Path => {
                 // Dropshot has matched and decoded the path variables; take them as text.
-                let variables =
-                    dropshot::Path::<std::collections::BTreeMap<String, String>>::from_request(
-                        rqctx,
-                    )
-                    .await?;
-                reader.path = variables.into_inner().into_iter().collect();
+                variables = dropshot::Path::from_request(rqctx).await?.into_inner();
+                Source::Variables(&variables)
             }
             ParamLocation::Query => {
                 let query = rqctx.request.uri().query().unwrap_or_default();
                 match serde_urlencoded::from_str::<Vec<(String, String)>>(query) {
-                    Ok(pairs) => reader.query = pairs,
+                    Ok(found) => pairs = found,
                     Err(error) => {
                         return Ok(Params(Err(Rejection::malformed(format!(
                             "query string is not form-urlencoded: {error}"
                         )))));
                     }
                 }
+                Source::Pairs(&pairs)
             }
-            ParamLocation::Header => reader.headers = rqctx.request.headers().clone(),
-        }
+            ParamLocation::Header => Source::Headers(rqctx.request.headers()),
+        };
+        let mut reader = ParamReader {
+            source,
+            details: Vec::new(),
+        };
         let parsed = T::parse(&mut reader);
         Ok(Params(match (parsed, reader.details.is_empty()) {
             (Some(value), true) => Ok(value),
@@ -136,11 +137,17 @@ impl<T: ParamSet> SharedExtractor for StrictParams<T> {
 }
 
 /// Values as they come off the wire, with the problems found so far.
-pub struct ParamReader {
-    path: Vec<(String, String)>,
-    query: Vec<(String, String)>,
-    headers: http::HeaderMap,
+pub struct ParamReader<'a> {
+    source: Source<'a>,
     details: Vec<Detail>,
+}
+
+/// Where a parameter set's values are.
+enum Source<'a> {
+    Variables(&'a BTreeMap<String, String>),
+    /// Query pairs, in order.
+    Pairs(&'a [(String, String)]),
+    Headers(&'a http::HeaderMap),
 }
 
 /// A parameter's Rust type: parsed from its wire text, checked against its schema as JSON.
@@ -170,6 +177,8 @@ pub struct ParamSpec {
 struct Compiled {
     /// The parameter's value (or, for arrays, each item).
     single: jsonschema::Validator,
+    /// What `single` accepts, decided by comparisons, when its schema is that simple.
+    quick: Option<Quick>,
     /// For arrays: the array as a whole, items aside.
     array: Option<jsonschema::Validator>,
 }
@@ -194,6 +203,7 @@ impl ParamSpec {
             match (schema.get("type"), schema.get("items")) {
                 (Some(Value::String(ty)), Some(items)) if ty == "array" => Compiled {
                     single: compile_validator(&items.to_string(), self.definitions),
+                    quick: Quick::of(items),
                     array: Some(compile_validator(
                         &without(&schema, &["items"]).to_string(),
                         self.definitions,
@@ -201,6 +211,7 @@ impl ParamSpec {
                 },
                 _ => Compiled {
                     single: compile_validator(&schema.to_string(), self.definitions),
+                    quick: Quick::of(&schema),
                     array: None,
                 },
             }
@@ -242,6 +253,139 @@ impl ParamSpec {
     }
 }
 
+/// A parameter schema that comparisons can decide: a type, length and numeric bounds, an
+/// `enum`, and keywords that constrain nothing. Only acceptance is decided this way (it is what
+/// almost every request needs); a value this does not accept goes to the validator, which says
+/// why, so every rejection is the validator's, word for word.
+#[derive(Debug)]
+struct Quick {
+    kind: Option<Kind>,
+    min_length: Option<u64>,
+    max_length: Option<u64>,
+    /// The bound and whether it is exclusive (draft 4: `exclusiveMinimum: true`).
+    minimum: Option<(f64, bool)>,
+    maximum: Option<(f64, bool)>,
+    one_of: Option<Vec<Value>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+}
+
+/// Keywords that do not constrain a value (or, for `format`, formats the validator does not
+/// check: the Rust type does).
+const INERT: [&str; 8] = [
+    "description",
+    "title",
+    "example",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "externalDocs",
+];
+const UNCHECKED_FORMATS: [&str; 4] = ["int32", "int64", "float", "double"];
+
+/// Values as large as this or larger are left to the validator: a float cannot hold every
+/// integer beyond it.
+const EXACT_FLOAT: f64 = 9_007_199_254_740_992.0;
+
+impl Quick {
+    /// The quick check of a JSON Schema (draft 4, as converted), when it has one.
+    fn of(schema: &Value) -> Option<Self> {
+        let Value::Object(keywords) = schema else {
+            return None;
+        };
+        let mut quick = Self {
+            kind: None,
+            min_length: None,
+            max_length: None,
+            minimum: None,
+            maximum: None,
+            one_of: None,
+        };
+        let exclusive = |key: &str| match keywords.get(key) {
+            None | Some(Value::Bool(false)) => Some(false),
+            Some(Value::Bool(true)) => Some(true),
+            Some(_) => None,
+        };
+        let bound = |value: &Value| value.as_f64().filter(|b| b.abs() < EXACT_FLOAT);
+        for (key, value) in keywords {
+            match key.as_str() {
+                "type" => {
+                    quick.kind = Some(match value.as_str()? {
+                        "string" => Kind::String,
+                        "integer" => Kind::Integer,
+                        "number" => Kind::Number,
+                        "boolean" => Kind::Boolean,
+                        _ => return None,
+                    })
+                }
+                "minLength" => quick.min_length = Some(value.as_u64()?),
+                "maxLength" => quick.max_length = Some(value.as_u64()?),
+                "minimum" => quick.minimum = Some((bound(value)?, exclusive("exclusiveMinimum")?)),
+                "maximum" => quick.maximum = Some((bound(value)?, exclusive("exclusiveMaximum")?)),
+                "exclusiveMinimum" if keywords.contains_key("minimum") => {}
+                "exclusiveMaximum" if keywords.contains_key("maximum") => {}
+                "enum" => quick.one_of = Some(value.as_array()?.clone()),
+                "format" if UNCHECKED_FORMATS.contains(&value.as_str()?) => {}
+                key if INERT.contains(&key) => {}
+                _ => return None,
+            }
+        }
+        Some(quick)
+    }
+
+    /// Whether the validator accepts `value` (`false`: it may, or may not). Decides strings,
+    /// numbers and booleans; anything else is left to the validator.
+    fn accepts(&self, value: &Value) -> bool {
+        let kind = match value {
+            Value::String(text) => {
+                let length = || text.chars().count() as u64;
+                if self.min_length.is_some_and(|min| length() < min)
+                    || self.max_length.is_some_and(|max| length() > max)
+                {
+                    return false;
+                }
+                Kind::String
+            }
+            Value::Number(number) => {
+                let Some(n) = number.as_f64().filter(|n| n.abs() < EXACT_FLOAT) else {
+                    return false;
+                };
+                let below = |&(min, exclusive): &(f64, bool)| n < min || (exclusive && n == min);
+                let above = |&(max, exclusive): &(f64, bool)| n > max || (exclusive && n == max);
+                if self.minimum.as_ref().is_some_and(below)
+                    || self.maximum.as_ref().is_some_and(above)
+                {
+                    return false;
+                }
+                if number.is_i64() || number.is_u64() {
+                    Kind::Integer
+                } else {
+                    Kind::Number
+                }
+            }
+            Value::Bool(_) => Kind::Boolean,
+            _ => return false,
+        };
+        let typed = match self.kind {
+            None => true,
+            Some(Kind::Number) => matches!(kind, Kind::Integer | Kind::Number),
+            Some(expected) => expected == kind,
+        };
+        typed
+            && self
+                .one_of
+                .as_ref()
+                .is_none_or(|values| values.contains(value))
+    }
+}
+
 /// Schema keywords that the Rust type already states, that do not constrain a value, or that
 /// dropshot cannot document for a parameter (the parameter is read as the text it is).
 const NOT_CONSTRAINTS: [&str; 9] = [
@@ -269,27 +413,23 @@ fn without(schema: &Value, keys: &[&str]) -> Value {
     }
 }
 
-impl ParamReader {
-    fn raw(&mut self, location: &str, name: &str) -> Vec<String> {
-        match location {
-            "header" => self
-                .headers
+impl<'a> ParamReader<'a> {
+    /// Calls `each` with every occurrence of the parameter, in order.
+    fn occurrences(&self, name: &str, mut each: impl FnMut(Cow<'a, str>)) {
+        match self.source {
+            Source::Headers(headers) => headers
                 .get_all(name)
                 .iter()
-                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
-                .collect(),
-            "path" => self
-                .path
+                .for_each(|value| each(String::from_utf8_lossy(value.as_bytes()))),
+            Source::Variables(variables) => {
+                if let Some(value) = variables.get(name) {
+                    each(Cow::Borrowed(value));
+                }
+            }
+            Source::Pairs(pairs) => pairs
                 .iter()
                 .filter(|(key, _)| key == name)
-                .map(|(_, v)| v.clone())
-                .collect(),
-            _ => self
-                .query
-                .iter()
-                .filter(|(key, _)| key == name)
-                .map(|(_, v)| v.clone())
-                .collect(),
+                .for_each(|(_, value)| each(Cow::Borrowed(value))),
         }
     }
 
@@ -310,15 +450,22 @@ impl ParamReader {
         required: bool,
         spec: &ParamSpec,
     ) -> Option<T> {
-        let mut values = self.raw(location, name);
-        match values.len() {
-            0 => {
+        let (mut first, mut count) = (None, 0);
+        self.occurrences(name, |value| {
+            count += 1;
+            first.get_or_insert(value);
+        });
+        match (first, count) {
+            (None, _) => {
                 if required {
                     self.reject(location, name, "required", "is required".into());
                 }
                 None
             }
-            1 => self.parse_one(location, name, &values.remove(0), &spec.compiled().single),
+            (Some(value), 1) => {
+                let compiled = spec.compiled();
+                self.parse_one(location, name, &value, compiled)
+            }
             _ => {
                 self.reject(
                     location,
@@ -344,13 +491,14 @@ impl ParamReader {
         spec: &ParamSpec,
     ) -> Option<Vec<T>> {
         let before = self.details.len();
-        let occurrences = self.raw(location, name);
+        let mut occurrences = Vec::new();
+        self.occurrences(name, |value| occurrences.push(value));
         if occurrences.is_empty() && required {
             self.reject(location, name, "required", "is required".into());
             return None;
         }
         let values: Vec<String> = if delimiter.is_empty() {
-            occurrences
+            occurrences.into_iter().map(Cow::into_owned).collect()
         } else {
             occurrences
                 .iter()
@@ -361,7 +509,7 @@ impl ParamReader {
         let compiled = spec.compiled();
         let items: Vec<T> = values
             .iter()
-            .filter_map(|text| self.parse_one(location, name, text, &compiled.single))
+            .filter_map(|text| self.parse_one(location, name, text, compiled))
             .collect();
         if self.details.len() == before
             && let Some(array_validator) = &compiled.array
@@ -386,7 +534,7 @@ impl ParamReader {
         location: &str,
         name: &str,
         text: &str,
-        validator: &jsonschema::Validator,
+        compiled: &Compiled,
     ) -> Option<T> {
         let value = match T::from_param(text) {
             Ok(value) => value,
@@ -396,8 +544,18 @@ impl ParamReader {
             }
         };
         let json = serde_json::to_value(&value).unwrap_or(Value::Null);
+        if compiled
+            .quick
+            .as_ref()
+            .is_some_and(|quick| quick.accepts(&json))
+        {
+            return Some(value);
+        }
         let prefix = format!("{location}/{name}");
-        match validate(validator, &json, &prefix).into_iter().next() {
+        match validate(&compiled.single, &json, &prefix)
+            .into_iter()
+            .next()
+        {
             Some(detail) => {
                 self.details.push(Detail {
                     property: prefix,
@@ -515,7 +673,7 @@ macro_rules! param_set {
         impl $crate::ParamSet for $name {
             const LOCATION: $crate::ParamLocation = $crate::ParamLocation::$location;
 
-            fn parse(reader: &mut $crate::ParamReader) -> ::std::option::Option<Self> {
+            fn parse(reader: &mut $crate::ParamReader<'_>) -> ::std::option::Option<Self> {
                 let location = $crate::ParamLocation::$location.as_str();
                 $(
                     let $field = {
@@ -617,6 +775,99 @@ impl ParamLocation {
             Self::Path => "path",
             Self::Query => "query",
             Self::Header => "header",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The quick check decides exactly what the validator decides, for every schema it takes:
+    /// each value of a grid (strings of several lengths, integers and floats around each bound,
+    /// booleans, null, containers) against each schema.
+    #[test]
+    fn the_quick_check_agrees_with_the_validator() {
+        static NONE: Definitions = Definitions::new("{}");
+        let schemas = [
+            json!({"type": "string"}),
+            json!({"type": "string", "maxLength": 3}),
+            json!({"type": "string", "minLength": 2, "maxLength": 4, "description": "d"}),
+            json!({"type": "string", "enum": ["a", "bc", "é"]}),
+            json!({"type": "integer"}),
+            json!({"type": "integer", "format": "int32", "minimum": 1, "maximum": 10}),
+            json!({"type": "integer", "minimum": 1, "exclusiveMinimum": true}),
+            json!({"type": "integer", "maximum": 10, "exclusiveMaximum": true, "default": 5}),
+            json!({"type": "integer", "minimum": -3, "exclusiveMinimum": false}),
+            json!({"type": "number", "minimum": 0.5, "maximum": 2.5}),
+            json!({"type": "number", "format": "double", "example": 1}),
+            json!({"type": "boolean"}),
+            json!({"enum": [1, "x", true]}),
+            json!({"minLength": 1, "minimum": 0}),
+            json!({}),
+        ];
+        let values = [
+            json!(""),
+            json!("a"),
+            json!("bc"),
+            json!("é"),
+            json!("éé"),
+            json!("abc"),
+            json!("abcd"),
+            json!("abcde"),
+            json!("x"),
+            json!(-4),
+            json!(-3),
+            json!(0),
+            json!(1),
+            json!(2),
+            json!(5),
+            json!(9),
+            json!(10),
+            json!(11),
+            json!(u64::MAX),
+            json!(0.4),
+            json!(0.5),
+            json!(1.5),
+            json!(2.5),
+            json!(2.6),
+            json!(true),
+            json!(false),
+            Value::Null,
+            json!([1]),
+            json!({"a": 1}),
+        ];
+        for schema in &schemas {
+            let quick = Quick::of(schema).unwrap_or_else(|| panic!("no quick check: {schema}"));
+            let validator = compile_validator(&schema.to_string(), &NONE);
+            for value in &values {
+                // Left to the validator: what is not a scalar, and numbers beyond floats.
+                let scalar = value.is_string() || value.is_number() || value.is_boolean();
+                let beyond = value.as_f64().is_some_and(|n| n.abs() >= EXACT_FLOAT);
+                let expected = validator.is_valid(value) && scalar && !beyond;
+                assert_eq!(quick.accepts(value), expected, "{value} against {schema}");
+            }
+        }
+    }
+
+    /// What comparisons cannot decide is left to the validator.
+    #[test]
+    fn schemas_beyond_comparisons_have_no_quick_check() {
+        for schema in [
+            json!({"type": "string", "pattern": "^a"}),
+            json!({"type": "string", "format": "uuid"}),
+            json!({"type": "string", "format": "date-time"}),
+            json!({"type": ["string", "null"]}),
+            json!({"$ref": "#/definitions/Id"}),
+            json!({"type": "integer", "multipleOf": 2}),
+            json!({"type": "integer", "exclusiveMinimum": true}),
+            json!({"type": "integer", "minimum": 1e300}),
+            json!({"type": "array"}),
+            json!({"anyOf": [{"type": "string"}]}),
+            json!(true),
+        ] {
+            assert!(Quick::of(&schema).is_none(), "{schema}");
         }
     }
 }
