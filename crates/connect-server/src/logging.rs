@@ -534,20 +534,19 @@ impl Serializer for Fields {
 /// Writes lines in one format.
 struct Formatter {
     format: LogFormat,
-    /// For the bunyan fields.
-    hostname: String,
-    pid: u32,
+    /// The bunyan fields that are the same on every line, after the time: hostname and pid.
+    host: Vec<u8>,
 }
 
 impl Formatter {
     fn new(format: LogFormat) -> Self {
-        Self {
-            format,
-            hostname: hostname::get()
-                .map(|name| name.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            pid: std::process::id(),
-        }
+        let hostname = hostname::get()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut host = b"\",\"hostname\":".to_vec();
+        json_string(&mut host, &hostname);
+        let _ = write!(host, ",\"pid\":{}", std::process::id());
+        Self { format, host }
     }
 
     fn line(&self, out: &mut Vec<u8>, level: Level, message: &str, fields: &Fields) {
@@ -560,21 +559,20 @@ impl Formatter {
             LogFormat::Json => {
                 // Bunyan's core fields (https://github.com/trentm/node-bunyan#core-fields).
                 let level = match level {
-                    Level::Critical => 60,
-                    Level::Error => 50,
-                    Level::Warning => 40,
-                    Level::Info => 30,
-                    Level::Debug => 20,
-                    Level::Trace => 10,
+                    Level::Critical => "60",
+                    Level::Error => "50",
+                    Level::Warning => "40",
+                    Level::Info => "30",
+                    Level::Debug => "20",
+                    Level::Trace => "10",
                 };
                 out.extend_from_slice(b"{\"msg\":");
                 json_string(out, message);
-                let _ = write!(
-                    out,
-                    ",\"v\":0,\"name\":\"connect-server\",\"level\":{level},\"time\":\"{time}\",\"hostname\":"
-                );
-                json_string(out, &self.hostname);
-                let _ = write!(out, ",\"pid\":{}", self.pid);
+                out.extend_from_slice(b",\"v\":0,\"name\":\"connect-server\",\"level\":");
+                out.extend_from_slice(level.as_bytes());
+                out.extend_from_slice(b",\"time\":\"");
+                out.extend_from_slice(time.as_bytes());
+                out.extend_from_slice(&self.host);
                 for (key, string, text) in fields.iter() {
                     out.push(b',');
                     json_string(out, key);
@@ -644,9 +642,18 @@ fn format_time(since_epoch: std::time::Duration, buffer: &mut [u8; TIME_LENGTH])
     std::str::from_utf8(buffer).expect("ASCII")
 }
 
+/// `text` as a JSON string, as serde_json writes it.
 fn json_string(out: &mut Vec<u8>, text: &str) {
-    // Writing a string into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, text);
+    // What serde_json escapes: control characters, the quote and the backslash. Most text has
+    // none, and is copied as it is.
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, text);
+    }
 }
 
 /// The marker that replaces a secret's value.
@@ -787,6 +794,22 @@ mod tests {
             "req_id" => id.to_string(), "method" => "GET", "uri" => "/users?api_key=s3cret"));
         slog::info!(request, "accepted connection");
         slog::info!(request, "request completed"; "response_code" => 200u16, "latency_us" => 5u64);
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for text in [
+            "",
+            "plain",
+            "a \"quoted\" \\ word",
+            "tab\there\n",
+            "\u{1}\u{1f}\u{7f}",
+            "é ✓ 🙂",
+        ] {
+            let mut out = Vec::new();
+            json_string(&mut out, text);
+            assert_eq!(out, serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]
