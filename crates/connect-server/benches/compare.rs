@@ -4,8 +4,14 @@
 //! measurement, default 3, and the size of the large tenant, default 1,000,000).
 //!
 //! Starts, in this process, a bare hyper server and a bare dropshot server that answer with the
-//! same bytes as connect-server does for each case, and connect-server itself at the default
-//! logging (one JSON line per request, to a file) and at `warn`. The servers run on a tokio
+//! same bytes as connect-server does for each case, for `GET /users/{id}` a dropshot server
+//! whose handler returns a copy of the same `User` (dropshot serializes it, as it does for
+//! connect-server), and connect-server itself at the default logging (one JSON line per
+//! request, to a file) and at `warn`. A case's servers are measured in turn, in five rounds
+//! (`BENCH_ROUNDS`) that start one server further each time, and a ratio is the median of the
+//! rounds' ratios: each compares two measurements taken next to each other, so that what else
+//! the machine does falls on both alike. A keyed POST is compared, in the same rounds, with the
+//! same POST without a key. The servers run on a tokio
 //! runtime of one worker thread and the load generator on another (so on a 2-core machine
 //! each has a core); the load is closed-loop: 16 keep-alive connections, each sending its next
 //! request when the answer to the last has arrived, over a minimal HTTP/1.1 client on raw
@@ -684,7 +690,8 @@ fn main() {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "\n{CONNECTIONS} connections, {seconds} s per measurement, loopback, closed loop"
+        "\n{CONNECTIONS} connections, {seconds} s per server in {} interleaved rounds, loopback, closed loop",
+        rounds()
     )
     .unwrap();
     for (name, rows) in &report {
