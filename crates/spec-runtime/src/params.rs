@@ -1,12 +1,12 @@
 //! Path, query and header parameter sets.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use dropshot::{
     ApiEndpointBodyContentType, ExtractorMetadata, HttpError, RequestContext, ServerContext,
     SharedExtractor,
 };
-use std::borrow::Cow;
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use spec_schema::{Definitions, Detail, Rejection, compile_validator, convert, validate};
@@ -276,8 +276,7 @@ enum Kind {
     Boolean,
 }
 
-/// Keywords that do not constrain a value (or, for `format`, formats the validator does not
-/// check: the Rust type does).
+/// Keywords that do not constrain a value.
 const INERT: [&str; 8] = [
     "description",
     "title",
@@ -288,6 +287,7 @@ const INERT: [&str; 8] = [
     "writeOnly",
     "externalDocs",
 ];
+/// Formats the validator does not check (the Rust type does: `i32`, `f64`, ...).
 const UNCHECKED_FORMATS: [&str; 4] = ["int32", "int64", "float", "double"];
 
 /// Values as large as this or larger are left to the validator: a float cannot hold every
