@@ -95,7 +95,7 @@ where
     handle(rq, |tenant| async move {
         let body = body.read(&rq.context().body).await;
         let key = headers.into_inner()?.x_idempotency_key;
-        // Only a keyed request is fingerprinted (and only then are its bytes read twice).
+        // Only a keyed request is fingerprinted: its body is hashed where it lies.
         let claim = key.map(|key| (key, fingerprint(rq, body.bytes())));
         let run = async {
             let request = body.into_inner()?;

@@ -313,11 +313,9 @@ impl LineDrain {
         } else {
             record.level()
         };
-        // A line that is not written is not formatted either, unless its request's tenant is
-        // to be taken from the table.
-        let written = level.is_at_least(self.level);
-        let noted = request_line && self.tenants.enabled;
-        if !(written || noted) {
+        // A line that is not written is not formatted either. (Request lines are written
+        // whenever tenants are noted: the table is enabled only at info and below.)
+        if !level.is_at_least(self.level) {
             return;
         }
         fields.clear();
@@ -327,8 +325,6 @@ impl LineDrain {
         // The record's own values first, then the logger's (newest first), as slog orders them.
         let _ = record.kv().serialize(record, fields);
         let _ = values.serialize(record, fields);
-        // Taken even when the line is not written, so that the table only holds requests in
-        // flight.
         if request_line {
             // The status under the name people look for.
             fields.rename("response_code", "status");
@@ -349,9 +345,6 @@ impl LineDrain {
                 fields.push_raw("repeated".into(), errors.1);
             }
             *errors = (Some(now), 0);
-        }
-        if !written {
-            return;
         }
         line.clear();
         self.formatter.line(line, level, &message, fields);
