@@ -751,6 +751,7 @@ enforces nothing its schemas do not state.)
         pub contact_person_user_id: ::std::option::Option<::uuid::Uuid>,
         ///When the customer was created (RFC 3339, UTC).
         #[serde(rename = "createdAt")]
+        #[serde(serialize_with = "date_time_serde::serialize")]
         pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Server-assigned id (UUID v4).
         #[serde(rename = "customerId")]
@@ -786,6 +787,7 @@ customer type.
         pub shipping: ::std::option::Option<Shipping>,
         ///When the customer was last changed (RFC 3339, UTC).
         #[serde(rename = "updatedAt")]
+        #[serde(serialize_with = "date_time_serde::serialize")]
         pub updated_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The users linked to the customer, with their roles.
         pub users: ::std::vec::Vec<CustomerUser>,
@@ -805,6 +807,7 @@ customer type.
         pub event_id: ::uuid::Uuid,
         ///When the customer was created (its `createdAt`).
         #[serde(rename = "occurredAt")]
+        #[serde(serialize_with = "date_time_serde::serialize")]
         pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The event's name.
         #[serde(rename = "type")]
@@ -1276,6 +1279,7 @@ customer type.
         pub event_id: ::uuid::Uuid,
         ///When the change was stored (the customer's `updatedAt`).
         #[serde(rename = "occurredAt")]
+        #[serde(serialize_with = "date_time_serde::serialize")]
         pub occurred_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///The event's name.
         #[serde(rename = "type")]
@@ -2410,6 +2414,19 @@ there is none.
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    /// Date-times as chrono's `Serialize` writes them (RFC 3339 in UTC, `Z`, a fraction
+    /// of 0, 3, 6 or 9 digits), formatted whole rather than a character at a time.
+    mod date_time_serde {
+        pub(super) fn serialize<S: ::serde::Serializer>(
+            value: &::chrono::DateTime<::chrono::offset::Utc>,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer
+                .serialize_str(
+                    &value.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
+                )
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod common;
 mod conventions;
+mod date_times;
 mod errors;
 mod media;
 mod openapi31;

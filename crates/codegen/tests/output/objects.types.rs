@@ -197,6 +197,7 @@ pub struct Pet {
     #[serde(rename = "chipCode", skip_serializing_if = "::std::option::Option::is_none")]
     pub chip_code: ::std::option::Option<PetChipCode>,
     #[serde(rename = "createdAt")]
+    #[serde(serialize_with = "date_time_serde::serialize")]
     pub created_at: ::chrono::DateTime<::chrono::offset::Utc>,
     pub name: PetName,
     #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -500,6 +501,17 @@ pub mod error {
         fn from(value: String) -> Self {
             Self(value.into())
         }
+    }
+}
+/// Date-times as chrono's `Serialize` writes them (RFC 3339 in UTC, `Z`, a fraction
+/// of 0, 3, 6 or 9 digits), formatted whole rather than a character at a time.
+mod date_time_serde {
+    pub(super) fn serialize<S: ::serde::Serializer>(
+        value: &::chrono::DateTime<::chrono::offset::Utc>,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer
+            .serialize_str(&value.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true))
     }
 }
 ::spec_schema::definitions!(

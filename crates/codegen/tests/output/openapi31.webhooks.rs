@@ -33,6 +33,7 @@ pub mod types {
             rename = "settledAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
+        #[serde(serialize_with = "date_time_serde::serialize_option")]
         pub settled_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
     /// Error types.
@@ -64,6 +65,24 @@ pub mod types {
         impl From<String> for ConversionError {
             fn from(value: String) -> Self {
                 Self(value.into())
+            }
+        }
+    }
+    /// Date-times as chrono's `Serialize` writes them (RFC 3339 in UTC, `Z`, a fraction
+    /// of 0, 3, 6 or 9 digits), formatted whole rather than a character at a time.
+    mod date_time_serde {
+        pub(super) fn serialize_option<S: ::serde::Serializer>(
+            value: &::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            match value {
+                ::std::option::Option::Some(value) => {
+                    serializer
+                        .serialize_some(
+                            &value.to_rfc3339_opts(::chrono::SecondsFormat::AutoSi, true),
+                        )
+                }
+                ::std::option::Option::None => serializer.serialize_none(),
             }
         }
     }
