@@ -39,6 +39,11 @@ use connect_types as types;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// The allocator the server's binary uses (`src/main.rs`); a process has one, so every server
+/// here runs on it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CONNECTIONS: usize = 16;
 const KEY: &str = "bench-key";
 

@@ -8,11 +8,14 @@
 //! [`RequestTenants`]. Dropshot's per-connection record is demoted to debug, so that `info`
 //! means exactly one line per request.
 //!
-//! Lines are formatted on the calling thread into a bounded in-memory buffer ([`LOG_BUFFER_BYTES`])
-//! that one writer thread empties into the output with one `write` per batch, every 20 ms or
-//! as soon as 64 KiB wait. When the output
-//! cannot keep up and the buffer is full, new lines are dropped and counted, and the writer
-//! then says how many: `log lines dropped` with `dropped: N` (a line is never lost silently).
+//! A record is captured on the thread that logs it and formatted by one writer thread, as
+//! slog-async does: the logging thread copies the record's own fields (they are borrowed) and
+//! keeps a reference to the logger's values (an `Arc`: dropshot's per-request `req_id`,
+//! `method`, `uri`, `remote_addr`), and the writer serializes those, looks up the tenant, formats
+//! the line and writes a batch with one `write` every 20 ms, or as soon as [`FLUSH_LINES`] wait.
+//! At most [`LOG_BUFFER_LINES`] records (and [`LOG_BUFFER_BYTES`] of their own fields) wait; when
+//! the output cannot keep up, new lines are dropped and counted, and the writer then says how
+//! many: `log lines dropped` with `dropped: N` (a line is never lost silently).
 //!
 //! In every URI, the values of query parameters whose names look like secrets (`api_key`,
 //! `token`, `password`, `signature`, ...: see [`is_secret_name`]) are replaced by `REDACTED`.
@@ -34,13 +37,17 @@ pub enum LogFormat {
     Terminal,
 }
 
-/// How many bytes of formatted lines may wait for the writer before new lines are dropped
-/// (and counted): at ~300 bytes a request line, about 28,000 requests.
+/// How many records may wait for the writer before new lines are dropped (and counted).
+pub const LOG_BUFFER_LINES: usize = 32 * 1024;
+/// How many bytes of the waiting records' own fields (a request line's are its status and
+/// latency; the logger's values are shared, not copied) may wait before new lines are dropped.
 pub const LOG_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
-/// How much the buffer holds before the writer is woken early.
-const FLUSH_BYTES: usize = 64 * 1024;
-/// How long a line may wait in the buffer at most (when fewer than [`FLUSH_BYTES`] wait).
+/// How many records wait before the writer is woken early.
+const FLUSH_LINES: usize = 256;
+/// How many bytes of formatted lines the writer collects before it writes them.
+const WRITE_BYTES: usize = 64 * 1024;
+/// How long a line may wait at most (when fewer than [`FLUSH_LINES`] wait).
 const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// Dropshot's message for a completed request: the request line.
@@ -127,24 +134,26 @@ pub fn root_logger(format: LogFormat, level: Level, output: Box<dyn Write + Send
     let sink = Arc::new(Sink {
         state: Mutex::new(SinkState::default()),
         wake: Condvar::new(),
-        capacity: LOG_BUFFER_BYTES,
+        lines: LOG_BUFFER_LINES,
+        bytes: LOG_BUFFER_BYTES,
     });
-    let formatter = Arc::new(Formatter::new(format));
-    let thread = {
-        let sink = sink.clone();
-        let formatter = formatter.clone();
-        std::thread::Builder::new()
-            .name("log-writer".to_string())
-            .spawn(move || sink.write_out(output, &formatter))
-            .expect("starting the log writer thread")
-    };
     let tenants = Arc::new(RequestTenants {
         enabled: Level::Info.is_at_least(level),
         tenants: Mutex::default(),
     });
+    let thread = {
+        let sink = sink.clone();
+        let writer = Writer {
+            formatter: Formatter::new(format),
+            tenants: tenants.clone(),
+        };
+        std::thread::Builder::new()
+            .name("log-writer".to_string())
+            .spawn(move || sink.write_out(output, &writer))
+            .expect("starting the log writer thread")
+    };
     let drain = LineDrain {
         level,
-        formatter,
         sink: sink.clone(),
         tenants: tenants.clone(),
         accept_errors: Mutex::default(),
@@ -189,19 +198,41 @@ impl Drop for LogGuard {
 
 #[derive(Default)]
 struct SinkState {
-    /// Formatted lines waiting for the writer.
-    buffer: Vec<u8>,
+    /// Records waiting for the writer.
+    batch: Batch,
     /// Lines dropped since the writer last reported it.
     dropped: u64,
     dropped_total: u64,
     closed: bool,
 }
 
-/// The buffer between the threads that log and the one that writes.
+/// Records captured for the writer, and their own fields, one record's after another's.
+#[derive(Default)]
+struct Batch {
+    records: Vec<Captured>,
+    fields: Fields,
+}
+
+/// A record as its thread leaves it for the writer.
+struct Captured {
+    level: Level,
+    /// When it was logged, since the Unix epoch.
+    time: std::time::Duration,
+    message: std::borrow::Cow<'static, str>,
+    /// The record's own fields: entries of [`Batch::fields`].
+    fields: std::ops::Range<usize>,
+    /// The logger's values, serialized by the writer.
+    values: OwnedKVList,
+    request_line: bool,
+}
+
+/// The queue between the threads that log and the one that writes.
 struct Sink {
     state: Mutex<SinkState>,
     wake: Condvar,
-    capacity: usize,
+    /// The bounds of [`SinkState::batch`]: records, and bytes of their fields.
+    lines: usize,
+    bytes: usize,
 }
 
 impl Sink {
@@ -209,62 +240,116 @@ impl Sink {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn push(&self, line: &[u8]) {
+    /// Queues `record` with `fields` as its own, or counts it as dropped (and answers false)
+    /// when the queue is full.
+    fn push(&self, record: Captured, fields: &Fields) -> bool {
         let mut state = self.lock();
-        let before = state.buffer.len();
-        if before + line.len() > self.capacity {
+        let batch = &mut state.batch;
+        if batch.records.len() >= self.lines
+            || batch.fields.text.len() + fields.text.len() > self.bytes
+        {
             state.dropped += 1;
             state.dropped_total += 1;
-        } else {
-            state.buffer.extend_from_slice(line);
+            return false;
         }
-        let crossed = before < FLUSH_BYTES && state.buffer.len() >= FLUSH_BYTES;
+        let start = batch.fields.entries.len();
+        batch.fields.append(fields, 0..fields.entries.len());
+        batch.records.push(Captured {
+            fields: start..batch.fields.entries.len(),
+            ..record
+        });
+        let full = batch.records.len() == FLUSH_LINES;
         drop(state);
         // The writer wakes by itself every FLUSH_EVERY; it is woken early only for a full batch,
         // so that a busy server does not pay a wake-up per line.
-        if crossed {
+        if full {
             self.wake.notify_one();
         }
+        true
     }
 
-    /// The writer thread: writes whatever has accumulated, in one call, until closed.
-    fn write_out(&self, mut output: Box<dyn Write + Send>, formatter: &Formatter) {
-        let mut batch = Vec::new();
+    /// The writer thread: formats whatever has been queued and writes it, until closed.
+    fn write_out(&self, mut output: Box<dyn Write + Send>, writer: &Writer) {
+        let mut batch = Batch::default();
+        let mut fields = Fields::default();
+        let mut out = Vec::new();
         loop {
             let (dropped, closed) = {
                 let mut state = self.lock();
-                if state.buffer.len() < FLUSH_BYTES && !state.closed {
+                if state.batch.records.len() < FLUSH_LINES && !state.closed {
                     state = self
                         .wake
                         .wait_timeout(state, FLUSH_EVERY)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
                 }
-                std::mem::swap(&mut state.buffer, &mut batch);
+                std::mem::swap(&mut state.batch, &mut batch);
                 (std::mem::take(&mut state.dropped), state.closed)
             };
-            if !batch.is_empty() {
-                // A failing output (a closed pipe) cannot be logged to; the lines are gone.
-                let _ = output.write_all(&batch);
-                batch.clear();
+            // A failing output (a closed pipe) cannot be logged to; the lines are gone.
+            for record in batch.records.drain(..) {
+                writer.line(&mut out, &mut fields, &record, &batch.fields);
+                if out.len() >= WRITE_BYTES {
+                    let _ = output.write_all(&out);
+                    out.clear();
+                }
             }
+            batch.fields.clear();
             if dropped > 0 {
-                let mut line = Vec::new();
-                formatter.dropped_line(&mut line, dropped);
-                let _ = output.write_all(&line);
+                writer.formatter.dropped_line(&mut out, dropped);
+            }
+            if !out.is_empty() {
+                let _ = output.write_all(&out);
+                out.clear();
             }
             let _ = output.flush();
-            if closed && self.lock().buffer.is_empty() {
+            if closed && self.lock().batch.records.is_empty() {
                 return;
             }
         }
     }
 }
 
-/// Formats records into lines and hands them to the sink.
+/// What the writer thread needs to finish a line.
+struct Writer {
+    formatter: Formatter,
+    tenants: Arc<RequestTenants>,
+}
+
+impl Writer {
+    /// Formats `record` (its own fields in `own`) into `out`, with `fields` for scratch.
+    fn line(&self, out: &mut Vec<u8>, fields: &mut Fields, record: &Captured, own: &Fields) {
+        fields.clear();
+        fields.skip = skipped(record.request_line);
+        fields.append(own, record.fields.clone());
+        // The logger's values (newest first) after the record's own, as slog orders them. The
+        // record they are given stands for the original (its level and message; dropshot's
+        // values do not look at it).
+        let message = format_args!("{}", record.message);
+        let statics = slog::record_static!(record.level, "");
+        let _ = record
+            .values
+            .serialize(&Record::new(&statics, &message, slog::b!()), fields);
+        if record.request_line {
+            // The status under the name people look for.
+            fields.rename("response_code", "status");
+            let tenant = fields.get("req_id").and_then(|id| self.tenants.take(id));
+            fields.push_str("tenant".into(), tenant.as_deref().unwrap_or("-"));
+        }
+        self.formatter
+            .line(out, record.level, record.time, &record.message, fields);
+    }
+}
+
+/// The keys a line leaves out: every request line would say which address it came in on, the
+/// one the server listens on (logged once when it starts).
+fn skipped(request_line: bool) -> &'static [&'static str] {
+    if request_line { &["local_addr"] } else { &[] }
+}
+
+/// Captures records for the writer.
 struct LineDrain {
     level: Level,
-    formatter: Arc<Formatter>,
     sink: Arc<Sink>,
     tenants: Arc<RequestTenants>,
     /// When an accept error was last written, and how many were left out since.
@@ -276,33 +361,23 @@ impl Drain for LineDrain {
     type Err = slog::Never;
 
     fn log(&self, record: &Record<'_>, values: &OwnedKVList) -> Result<(), slog::Never> {
-        // Each logging thread reuses its buffers, line after line; a line logged while one is
-        // being formatted (a value that logs) gets fresh ones.
-        BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
-            Ok(mut buffers) => {
-                let (fields, line) = &mut *buffers;
-                self.log_with(record, values, fields, line);
-            }
-            Err(_) => self.log_with(record, values, &mut Fields::default(), &mut Vec::new()),
+        // Each logging thread reuses its buffer, record after record; a record logged while one
+        // is being captured (a value that logs) gets a fresh one.
+        FIELDS.with(|fields| match fields.try_borrow_mut() {
+            Ok(mut fields) => self.log_with(record, values, &mut fields),
+            Err(_) => self.log_with(record, values, &mut Fields::default()),
         });
         Ok(())
     }
 }
 
 thread_local! {
-    /// The fields and the line of the record being formatted on this thread.
-    static BUFFERS: std::cell::RefCell<(Fields, Vec<u8>)> =
-        std::cell::RefCell::new((Fields::default(), Vec::new()));
+    /// The own fields of the record being captured on this thread.
+    static FIELDS: std::cell::RefCell<Fields> = std::cell::RefCell::new(Fields::default());
 }
 
 impl LineDrain {
-    fn log_with(
-        &self,
-        record: &Record<'_>,
-        values: &OwnedKVList,
-        fields: &mut Fields,
-        line: &mut Vec<u8>,
-    ) {
+    fn log_with(&self, record: &Record<'_>, values: &OwnedKVList, fields: &mut Fields) {
         let message = match record.msg().as_str() {
             Some(text) => std::borrow::Cow::Borrowed(text),
             None => std::borrow::Cow::Owned(fmt::format(*record.msg())),
@@ -313,24 +388,14 @@ impl LineDrain {
         } else {
             record.level()
         };
-        // A line that is not written is not formatted either. (Request lines are written
+        // A line that is not written is not captured either. (Request lines are written
         // whenever tenants are noted: the table is enabled only at info and below.)
         if !level.is_at_least(self.level) {
             return;
         }
         fields.clear();
-        // Every request line would say which address it came in on: the one the server
-        // listens on, logged once when it starts.
-        fields.skip = if request_line { &["local_addr"] } else { &[] };
-        // The record's own values first, then the logger's (newest first), as slog orders them.
+        fields.skip = skipped(request_line);
         let _ = record.kv().serialize(record, fields);
-        let _ = values.serialize(record, fields);
-        if request_line {
-            // The status under the name people look for.
-            fields.rename("response_code", "status");
-            let tenant = fields.get("req_id").and_then(|id| self.tenants.take(id));
-            fields.push_str("tenant".into(), tenant.as_deref().unwrap_or("-"));
-        }
         if message == ACCEPT_ERROR {
             let mut errors = self
                 .accept_errors
@@ -346,9 +411,25 @@ impl LineDrain {
             }
             *errors = (Some(now), 0);
         }
-        line.clear();
-        self.formatter.line(line, level, &message, fields);
-        self.sink.push(line);
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let captured = Captured {
+            level,
+            time,
+            message,
+            fields: 0..0,
+            values: values.clone(),
+            request_line,
+        };
+        if !self.sink.push(captured, fields) && request_line {
+            // The writer would have taken the request's tenant from the table; a dropped line
+            // must not leave it there.
+            let _ = values.serialize(record, fields);
+            if let Some(id) = fields.get("req_id") {
+                self.tenants.take(id);
+            }
+        }
     }
 }
 
@@ -375,6 +456,19 @@ impl Fields {
     fn clear(&mut self) {
         self.entries.clear();
         self.text.clear();
+    }
+
+    /// Appends `from`'s `entries` (and their text).
+    fn append(&mut self, from: &Fields, entries: std::ops::Range<usize>) {
+        for field in &from.entries[entries] {
+            let start = self.text.len();
+            self.text.push_str(&from.text[field.span.clone()]);
+            self.entries.push(Field {
+                key: field.key.clone(),
+                string: field.string,
+                span: start..self.text.len(),
+            });
+        }
     }
 
     /// The string value of `key`.
@@ -542,10 +636,14 @@ impl Formatter {
         Self { format, host }
     }
 
-    fn line(&self, out: &mut Vec<u8>, level: Level, message: &str, fields: &Fields) {
-        let since_epoch = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+    fn line(
+        &self,
+        out: &mut Vec<u8>,
+        level: Level,
+        since_epoch: std::time::Duration,
+        message: &str,
+        fields: &Fields,
+    ) {
         let mut time = [0; TIME_LENGTH];
         let time = format_time(since_epoch, &mut time);
         match self.format {
@@ -594,9 +692,13 @@ impl Formatter {
     fn dropped_line(&self, out: &mut Vec<u8>, dropped: u64) {
         let mut fields = Fields::default();
         fields.push_raw("dropped".into(), dropped);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         self.line(
             out,
             Level::Warning,
+            now,
             "log lines dropped: the log output fell behind",
             &fields,
         );
@@ -831,8 +933,9 @@ mod tests {
         logging.tenants.note("r1", &"acme".into());
         request_line(&logging.log, "r1");
         request_line(&logging.log, "r2");
-        assert_eq!(logging.tenants.pending(), 0);
+        let tenants = logging.tenants.clone();
         drop(logging);
+        assert_eq!(tenants.pending(), 0, "the writer took the tenant it wrote");
         let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
@@ -883,8 +986,10 @@ mod tests {
         assert_eq!(text.lines().count(), 1, "{text}");
     }
 
-    #[test]
-    fn a_full_buffer_drops_lines_and_says_how_many() {
+    /// Logs `total` records while the writer is blocked in its first `write`, each by
+    /// `log(index)`, then lets it go; answers what was written, and how many were counted as
+    /// dropped (by the guard).
+    fn with_blocked_writer(total: usize, log: impl Fn(&Logging, usize)) -> (String, u64) {
         let gate = Arc::new((Mutex::new(false), Condvar::new()));
         let output = Shared::default();
         let logging = root_logger(
@@ -892,20 +997,24 @@ mod tests {
             Level::Info,
             Box::new(Gate(gate.clone(), output.clone())),
         );
-        // The writer takes the first line and blocks in `write`; the rest fill the buffer.
-        let line = "x".repeat(1000);
-        let total = 2 * LOG_BUFFER_BYTES / 1000;
-        for _ in 0..total {
-            slog::info!(logging.log, "filler"; "text" => &line);
+        // The writer takes the first record and blocks in `write`; the rest fill the queue.
+        log(&logging, 0);
+        std::thread::sleep(FLUSH_EVERY * 3);
+        for index in 1..total {
+            log(&logging, index);
         }
         let dropped = logging.guard.dropped_total();
-        assert!(dropped > 0);
         *gate.0.lock().unwrap() = true;
         gate.1.notify_all();
         drop(logging);
         let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
-        let written = text.lines().filter(|l| l.contains("filler")).count() as u64;
-        let reported: u64 = text
+        (text, dropped)
+    }
+
+    /// The lines written with `marker`, and the count the `log lines dropped` lines report.
+    fn written_and_reported(text: &str, marker: &str) -> (u64, u64) {
+        let written = text.lines().filter(|l| l.contains(marker)).count() as u64;
+        let reported = text
             .lines()
             .filter(|l| l.contains("log lines dropped"))
             .map(|l| {
@@ -914,11 +1023,44 @@ mod tests {
                     .unwrap()
             })
             .sum();
-        assert_eq!(reported, dropped);
-        assert_eq!(
-            written + reported,
-            total as u64,
-            "every line written or counted"
-        );
+        (written, reported)
+    }
+
+    #[test]
+    fn a_full_queue_drops_lines_and_says_how_many() {
+        // Both bounds: many small records, and fewer whose own fields are large.
+        let long = "x".repeat(1000);
+        for (total, text) in [
+            (2 * LOG_BUFFER_LINES, "short"),
+            (2 * LOG_BUFFER_BYTES / long.len(), long.as_str()),
+        ] {
+            let (output, dropped) = with_blocked_writer(total, |logging, _| {
+                slog::info!(logging.log, "filler"; "text" => text);
+            });
+            assert!(dropped > 0, "{total} records of {} bytes", text.len());
+            let (written, reported) = written_and_reported(&output, "filler");
+            assert_eq!(reported, dropped);
+            assert_eq!(
+                written + reported,
+                total as u64,
+                "every line written or counted"
+            );
+        }
+    }
+
+    #[test]
+    fn a_dropped_request_line_leaves_no_tenant_behind() {
+        let total = LOG_BUFFER_LINES + 100;
+        let tenants = std::sync::OnceLock::new();
+        let (output, dropped) = with_blocked_writer(total, |logging, index| {
+            let tenants = tenants.get_or_init(|| logging.tenants.clone());
+            let id = format!("r{index}");
+            tenants.note(&id, &"acme".into());
+            request_line(&logging.log, &id);
+        });
+        assert!(dropped > 0);
+        let (written, reported) = written_and_reported(&output, "request completed");
+        assert_eq!(written + reported, total as u64);
+        assert_eq!(tenants.get().unwrap().pending(), 0);
     }
 }

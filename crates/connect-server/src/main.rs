@@ -11,6 +11,12 @@ use connect_server::logging::{LogFormat, root_logger};
 use connect_server::store::Quotas;
 use connect_server::{Limits, connections, idempotency, webhooks};
 
+/// mimalloc: the log writer frees what request threads allocated (each request's logger), and
+/// glibc's malloc takes the allocating thread's arena lock for that, which request threads
+/// then wait on.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The Connect API reference server (users, customers and their links), in memory.
 #[derive(Parser, Debug)]
 #[command(version)]
