@@ -9,10 +9,11 @@
 //! means exactly one line per request.
 //!
 //! A record is captured on the thread that logs it and formatted by one writer thread, as
-//! slog-async does: the logging thread copies the record's own fields (they are borrowed) and
-//! keeps a reference to the logger's values (an `Arc`: dropshot's per-request `req_id`,
-//! `method`, `uri`, `remote_addr`), and the writer serializes those, looks up the tenant, formats
-//! the line and writes a batch with one `write` every 20 ms, or as soon as [`FLUSH_LINES`] wait.
+//! slog-async does: the logging thread copies the record's own fields (they are borrowed),
+//! takes a request line's tenant from the table, and keeps a reference to the logger's values
+//! (an `Arc`: dropshot's per-request `req_id`, `method`, `uri`, `remote_addr`); the writer
+//! serializes those, formats the line and writes a batch with one `write` every 20 ms, or as
+//! soon as [`FLUSH_LINES`] wait. (The writer shares no lock with the handlers.)
 //! At most [`LOG_BUFFER_LINES`] records (and [`LOG_BUFFER_BYTES`] of their own fields) wait; when
 //! the output cannot keep up, new lines are dropped and counted, and the writer then says how
 //! many: `log lines dropped` with `dropped: N` (a line is never lost silently).
@@ -101,10 +102,9 @@ impl RequestTenants {
         }
     }
 
-    fn take(&self, request_id: &str) -> Option<Arc<str>> {
+    fn take(&self, request_id: RequestId) -> Option<Arc<str>> {
         if self.enabled {
-            let id = RequestId::of(request_id);
-            self.lock().remove(&id)
+            self.lock().remove(&request_id)
         } else {
             None
         }
@@ -145,7 +145,6 @@ pub fn root_logger(format: LogFormat, level: Level, output: Box<dyn Write + Send
         let sink = sink.clone();
         let writer = Writer {
             formatter: Formatter::new(format),
-            tenants: tenants.clone(),
         };
         std::thread::Builder::new()
             .name("log-writer".to_string())
@@ -223,6 +222,8 @@ struct Captured {
     fields: std::ops::Range<usize>,
     /// The logger's values, serialized by the writer.
     values: OwnedKVList,
+    /// A request line's tenant (`None` for other lines).
+    tenant: Option<Arc<str>>,
     request_line: bool,
 }
 
@@ -240,9 +241,8 @@ impl Sink {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `record` with `fields` as its own, or counts it as dropped (and answers false)
-    /// when the queue is full.
-    fn push(&self, record: Captured, fields: &Fields) -> bool {
+    /// Queues `record` with `fields` as its own, or counts it as dropped when the queue is full.
+    fn push(&self, record: Captured, fields: &Fields) {
         let mut state = self.lock();
         let batch = &mut state.batch;
         if batch.records.len() >= self.lines
@@ -250,7 +250,7 @@ impl Sink {
         {
             state.dropped += 1;
             state.dropped_total += 1;
-            return false;
+            return;
         }
         let start = batch.fields.entries.len();
         batch.fields.append(fields, 0..fields.entries.len());
@@ -265,7 +265,6 @@ impl Sink {
         if full {
             self.wake.notify_one();
         }
-        true
     }
 
     /// The writer thread: formats whatever has been queued and writes it, until closed.
@@ -313,7 +312,6 @@ impl Sink {
 /// What the writer thread needs to finish a line.
 struct Writer {
     formatter: Formatter,
-    tenants: Arc<RequestTenants>,
 }
 
 impl Writer {
@@ -333,8 +331,7 @@ impl Writer {
         if record.request_line {
             // The status under the name people look for.
             fields.rename("response_code", "status");
-            let tenant = fields.get("req_id").and_then(|id| self.tenants.take(id));
-            fields.push_str("tenant".into(), tenant.as_deref().unwrap_or("-"));
+            fields.push_str("tenant".into(), record.tenant.as_deref().unwrap_or("-"));
         }
         self.formatter
             .line(out, record.level, record.time, &record.message, fields);
@@ -414,22 +411,45 @@ impl LineDrain {
         let time = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
+        // The tenant is taken here, written or not (a dropped line leaves nothing behind).
+        let tenant = match request_line {
+            true => {
+                // The first `req_id`: the record's own, else the logger's (dropshot's).
+                let mut id = RequestIdOf(fields.get("req_id").map(RequestId::of));
+                let _ = values.serialize(record, &mut id);
+                id.0.and_then(|id| self.tenants.take(id))
+            }
+            false => None,
+        };
         let captured = Captured {
             level,
             time,
             message,
             fields: 0..0,
             values: values.clone(),
+            tenant,
             request_line,
         };
-        if !self.sink.push(captured, fields) && request_line {
-            // The writer would have taken the request's tenant from the table; a dropped line
-            // must not leave it there.
-            let _ = values.serialize(record, fields);
-            if let Some(id) = fields.get("req_id") {
-                self.tenants.take(id);
-            }
+        self.sink.push(captured, fields);
+    }
+}
+
+/// Finds a request's id among a logger's values, and formats nothing else.
+struct RequestIdOf(Option<RequestId>);
+
+impl Serializer for RequestIdOf {
+    fn emit_arguments(&mut self, key: Key, value: &fmt::Arguments<'_>) -> slog::Result {
+        if key.as_str() == "req_id" && self.0.is_none() {
+            self.0 = Some(RequestId::of(&fmt::format(*value)));
         }
+        Ok(())
+    }
+
+    fn emit_str(&mut self, key: Key, value: &str) -> slog::Result {
+        if key.as_str() == "req_id" && self.0.is_none() {
+            self.0 = Some(RequestId::of(value));
+        }
+        Ok(())
     }
 }
 
@@ -935,7 +955,7 @@ mod tests {
         request_line(&logging.log, "r2");
         let tenants = logging.tenants.clone();
         drop(logging);
-        assert_eq!(tenants.pending(), 0, "the writer took the tenant it wrote");
+        assert_eq!(tenants.pending(), 0, "the tenants written are taken");
         let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
