@@ -478,8 +478,12 @@ async fn seed(store: &InMemoryStore, tenant: &str, users: usize, metadata: bool)
     }
 }
 
-/// The process's resident memory, in bytes.
+/// The process's resident memory, in bytes, once mimalloc has given back what is free (it
+/// returns freed pages to the system at its own pace, which would count memory freed before a
+/// measurement as used, or memory freed during one as negative).
 fn resident() -> usize {
+    // SAFETY: a plain call into the allocator, which may be made at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) };
     let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
     let pages: usize = statm
         .split_whitespace()

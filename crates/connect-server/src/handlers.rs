@@ -56,7 +56,9 @@ where
 fn authenticate(rqctx: &Rq) -> Result<Tenant, ApiError> {
     let unauthorized =
         |message: &str| ApiError::with_code(ErrorStatusCode::UNAUTHORIZED, "unauthorized", message);
-    let mut presented = rqctx.request.headers().get_all("x-api-key").iter();
+    // A `HeaderName` constant: a `&str` would be parsed (lower-cased, checked) on every request.
+    static X_API_KEY: http::HeaderName = http::HeaderName::from_static("x-api-key");
+    let mut presented = rqctx.request.headers().get_all(&X_API_KEY).iter();
     let key = presented.next().map(|v| v.as_bytes()).unwrap_or_default();
     if presented.next().is_some() {
         return Err(unauthorized(
