@@ -46,6 +46,23 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CONNECTIONS: usize = 16;
 const KEY: &str = "bench-key";
+/// Tenants that a measurement of writes takes one of, fresh (see [`fresh_key`]).
+const FRESH_TENANTS: usize = 64;
+
+/// The key of a tenant no measurement has written into yet: each round of a case of POSTs
+/// writes into one of its own (all of the round's connect-server measurements into the same
+/// one), so that no round's servers pay for growing a table that earlier rounds filled (a
+/// tenant's user map doubling at a million users costs its writer a few hundred milliseconds,
+/// which fell on whichever server's turn it was).
+fn fresh_key() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let next = NEXT.fetch_add(1, Ordering::Relaxed);
+    assert!(
+        (next as usize) < FRESH_TENANTS,
+        "more fresh tenants than configured"
+    );
+    format!("fresh-key-{next}")
+}
 
 /// A request as the load generator sends it: method, path, and the body (JSON), with or
 /// without a fresh idempotency key per request.
@@ -68,6 +85,10 @@ impl Request {
             keyed: false,
             status: 200,
         }
+    }
+
+    fn writes(&self) -> bool {
+        self.method == "POST"
     }
 
     fn bytes(&self, key: &str, sequence: u64) -> Vec<u8> {
@@ -147,6 +168,8 @@ struct Target<'a> {
     addr: SocketAddr,
     request: &'a Request,
     key: &'a str,
+    /// Whether it sends `key` or that of the round's fresh tenant (writes to connect-server).
+    fresh: bool,
 }
 
 /// Measures every target for `seconds` in all, in [`rounds`] rounds that take each target in
@@ -158,11 +181,15 @@ async fn interleaved(targets: &[Target<'_>], seconds: f64) -> Vec<Figures> {
     let mut samples: Vec<(Vec<Duration>, Vec<f64>)> =
         targets.iter().map(|_| (Vec::new(), Vec::new())).collect();
     for round in 0..rounds {
+        let fresh = targets.iter().any(|t| t.fresh).then(fresh_key);
         for turn in 0..targets.len() {
             let index = (round + turn) % targets.len();
             let target = &targets[index];
-            let latencies =
-                measure(target.addr, target.request, target.key, slice, CONNECTIONS).await;
+            let key = match (target.fresh, &fresh) {
+                (true, Some(fresh)) => fresh.clone(),
+                _ => target.key.to_string(),
+            };
+            let latencies = measure(target.addr, target.request, &key, slice, CONNECTIONS).await;
             let (all, rounds) = &mut samples[index];
             rounds.push(latencies.len() as f64 / slice);
             all.extend(latencies);
@@ -437,11 +464,18 @@ fn connect(
             },
             ..connect_server::Config::new(
                 "127.0.0.1:0".parse().unwrap(),
-                ApiKeys::new([
-                    ("bench".to_string(), KEY.to_string()),
-                    ("small".to_string(), "small-key".to_string()),
-                    ("large".to_string(), "large-key".to_string()),
-                ]),
+                ApiKeys::new(
+                    [
+                        ("bench".to_string(), KEY.to_string()),
+                        ("small".to_string(), "small-key".to_string()),
+                        ("large".to_string(), "large-key".to_string()),
+                    ]
+                    .into_iter()
+                    .chain(
+                        (0..FRESH_TENANTS)
+                            .map(|i| (format!("fresh-{i}"), format!("fresh-key-{i}"))),
+                    ),
+                ),
                 Arc::new(SystemClock),
                 logging.log.clone(),
             )
@@ -646,6 +680,8 @@ fn main() {
             addr,
             request,
             key,
+            // Writes to connect-server go to fresh tenants (the bare servers store nothing).
+            fresh: Request::writes(request) && addr != hyper_addr && addr != dropshot_addr,
         };
         let mut targets = Vec::new();
         if all {

@@ -387,13 +387,18 @@ impl Guard {
         let expires_at = self.keys.clock.now() + KEY_LIFETIME;
         keys.expiry.insert((expires_at, self.key.clone()));
         keys.bytes += entry_bytes(&self.key, &outcome);
-        keys.entries.insert(
-            self.key.clone(),
-            Entry::Done {
-                fingerprint: self.fingerprint,
-                outcome,
-            },
-        );
+        let done = Entry::Done {
+            fingerprint: self.fingerprint,
+            outcome,
+        };
+        // The running entry becomes the done one where it is (it is there unless a bound
+        // forgot it, which never happens to a running key).
+        match keys.entries.get_mut(&*self.key) {
+            Some(entry) => *entry = done,
+            None => {
+                keys.entries.insert(self.key.clone(), done);
+            }
+        }
         // Over the byte budget: the oldest kept responses go first (this one, the newest, last).
         while keys.bytes > self.keys.limits.bytes && keys.forget_oldest() {}
     }
