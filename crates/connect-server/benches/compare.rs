@@ -11,7 +11,8 @@
 //! (`BENCH_ROUNDS`) that start one server further each time, and a ratio is the median of the
 //! rounds' ratios: each compares two measurements taken next to each other, so that what else
 //! the machine does falls on both alike. A keyed POST is compared, in the same rounds, with the
-//! same POST without a key. The servers run on a tokio
+//! same POST without a key; each round of a POST case writes into a fresh tenant. Every server
+//! runs on mimalloc, as the server's binary does. The servers run on a tokio
 //! runtime of one worker thread and the load generator on another (so on a 2-core machine
 //! each has a core); the load is closed-loop: 16 keep-alive connections, each sending its next
 //! request when the answer to the last has arrived, over a minimal HTTP/1.1 client on raw
