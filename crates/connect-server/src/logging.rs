@@ -68,7 +68,8 @@ pub struct RequestTenants {
     /// False when nothing writes request lines (a level above info, or no logs at all): then
     /// nothing is noted and nothing waits for a line that will not come.
     enabled: bool,
-    tenants: Mutex<HashMap<RequestId, Arc<str>>>,
+    /// Keyed by dropshot's ids (never a client's), hashed with foldhash.
+    tenants: Mutex<HashMap<RequestId, Arc<str>, foldhash::fast::RandomState>>,
 }
 
 /// A request's id as a table key: dropshot's ids are UUIDs, kept as their 128 bits (no copy
@@ -115,7 +116,9 @@ impl RequestTenants {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestId, Arc<str>>> {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<RequestId, Arc<str>, foldhash::fast::RandomState>> {
         self.tenants.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

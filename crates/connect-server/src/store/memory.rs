@@ -174,8 +174,13 @@ struct Order {
     /// Every 3-byte window of every row's text (written since the row was created: a window
     /// a rename removed stays, and matches are checked against the text), to the slots whose
     /// text had it, in increasing order.
-    trigrams: HashMap<[u8; 3], Vec<u32>>,
+    trigrams: FastMap<[u8; 3], Vec<u32>>,
 }
+
+/// A map whose keys no client chooses freely (ids the server generated, trigrams, tenants), hashed
+/// with foldhash (seeded per map) rather than SipHash: the hash was a visible share of every
+/// request. Keys that clients write (emails, msisdns, reference ids) keep SipHash.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where a row's search text is in its order's arena.
 #[derive(Clone, Copy, Debug)]
@@ -200,8 +205,12 @@ impl Order {
         self.slots.push(key);
         self.index(slot, &search);
         let span = self.append(&search);
-        // New rows almost always sort last, so this is a push in practice.
-        let at = self.keys.partition_point(|k| *k < key);
+        // New rows almost always sort last: then a push, without a binary search (whose probes
+        // miss the cache in a large order).
+        let at = match self.keys.last() {
+            Some(last) if *last >= key => self.keys.partition_point(|k| *k < key),
+            _ => self.keys.len(),
+        };
         self.keys.insert(at, key);
         self.search.insert(at, span);
         self.slot.insert(at, slot);
@@ -324,10 +333,10 @@ impl Order {
 
 #[derive(Debug, Default)]
 struct TenantData {
-    users: HashMap<Uuid, UserRow>,
+    users: FastMap<Uuid, UserRow>,
     user_order: Order,
     users_by_reference: HashMap<String, Uuid>,
-    customers: HashMap<Uuid, CustomerRow>,
+    customers: FastMap<Uuid, CustomerRow>,
     customer_order: Order,
     customer_order_by_type: HashMap<String, Order>,
     customers_by_reference: HashMap<String, Uuid>,
@@ -336,9 +345,9 @@ struct TenantData {
     emails: HashMap<String, usize>,
     msisdns: HashMap<String, usize>,
     /// Link index, customer side: users in the order they were linked, with their role.
-    users_of_customer: HashMap<Uuid, Vec<(Uuid, types::CustomerUserRole)>>,
+    users_of_customer: FastMap<Uuid, Vec<(Uuid, types::CustomerUserRole)>>,
     /// Link index, user side: customers in the order they were linked.
-    customers_of_user: HashMap<Uuid, Vec<Uuid>>,
+    customers_of_user: FastMap<Uuid, Vec<Uuid>>,
     /// Bytes of JSON of every user and every customer, as last written (links added since
     /// are not counted): for the average size of a page's items.
     user_bytes: usize,
@@ -366,7 +375,7 @@ fn json_len(value: &impl serde::Serialize) -> usize {
 pub struct InMemoryStore {
     clock: Arc<dyn Clock>,
     quotas: Quotas,
-    tenants: RwLock<HashMap<Tenant, Arc<RwLock<TenantData>>>>,
+    tenants: RwLock<FastMap<Tenant, Arc<RwLock<TenantData>>>>,
 }
 
 impl InMemoryStore {
@@ -379,7 +388,7 @@ impl InMemoryStore {
         Self {
             clock,
             quotas,
-            tenants: RwLock::new(HashMap::new()),
+            tenants: RwLock::default(),
         }
     }
 
@@ -444,8 +453,9 @@ impl TenantData {
         }
     }
 
-    /// Stores a user row, keeping the search fields and the email/msisdn counts in step.
-    fn put_user(&mut self, row: UserRow) {
+    /// Stores a user row, keeping the search fields and the email/msisdn counts in step; `user`
+    /// is the row as the API shows it (the caller has built it for its answer).
+    fn put_user(&mut self, row: UserRow, user: &types::User) {
         if let Some(old) = self.users.get(&row.id) {
             let (email, msisdn) = (
                 old.email.as_ref().map(|e| e.to_lowercase()),
@@ -461,8 +471,7 @@ impl TenantData {
         );
         count(&mut self.msisdns, row.msisdn.clone(), true);
         let old = self.users.get(&row.id).map(|old| json_len(&self.user(old)));
-        self.user_bytes =
-            self.user_bytes.saturating_sub(old.unwrap_or(0)) + json_len(&self.user(&row));
+        self.user_bytes = self.user_bytes.saturating_sub(old.unwrap_or(0)) + json_len(user);
         let (key, text) = ((row.created_at, row.id), row.search_text());
         match self.users.contains_key(&row.id) {
             true => self.user_order.set_search(key, text),
@@ -850,7 +859,7 @@ impl Store for InMemoryStore {
                 data.users_by_reference.insert(reference.clone(), row.id);
             }
             let user = data.user(&row);
-            data.put_user(row);
+            data.put_user(row, &user);
             Ok(user)
         })
     }
@@ -909,7 +918,7 @@ impl Store for InMemoryStore {
                 row.updated_at = now.max(before.updated_at);
             }
             let user = data.user(&row);
-            data.put_user(row);
+            data.put_user(row, &user);
             Ok(user)
         })
     }
