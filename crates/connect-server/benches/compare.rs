@@ -138,6 +138,16 @@ impl Figures {
     /// This throughput over `base`'s: the median of the rounds' ratios, each of two
     /// measurements taken next to each other in time.
     fn ratio_to(&self, base: &Figures) -> f64 {
+        let ratios = self.round_ratios(base);
+        match ratios.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => ratios[n / 2],
+            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
+        }
+    }
+
+    /// This throughput over `base`'s in each round, smallest first.
+    fn round_ratios(&self, base: &Figures) -> Vec<f64> {
         let mut ratios: Vec<f64> = self
             .rounds
             .iter()
@@ -145,11 +155,7 @@ impl Figures {
             .map(|(a, b)| a / b)
             .collect();
         ratios.sort_by(f64::total_cmp);
-        match ratios.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => ratios[n / 2],
-            n => (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0,
-        }
+        ratios
     }
 }
 
@@ -769,6 +775,23 @@ fn main() {
     };
     let per_second =
         |case: &str, server: &str| figures(case, server).map_or(f64::NAN, |f| f.per_second);
+    if let (Some(ours), Some(bare)) = (
+        figures("GET /users/{id}", "connect-server"),
+        figures("GET /users/{id}", "bare dropshot"),
+    ) {
+        let rounds: Vec<String> = ours
+            .round_ratios(bare)
+            .iter()
+            .map(|r| format!("{r:.2}"))
+            .collect();
+        writeln!(
+            out,
+            "\nGET by id, connect-server / bare dropshot, round by round: {} (median {:.2}x)",
+            rounds.join(" "),
+            ours.ratio_to(bare)
+        )
+        .unwrap();
+    }
     let keyed = figures("POST /users, keyed", "connect-server");
     let unkeyed = figures("POST /users, keyed", "connect-server, no key");
     writeln!(
