@@ -333,7 +333,10 @@ impl Order {
 
 #[derive(Debug, Default)]
 struct TenantData {
-    users: FastMap<Uuid, UserRow>,
+    /// Each row in an allocation of its own: when the map grows (it doubles), it moves a
+    /// pointer per user, not the whole row. Inline rows made one insert in a million-user
+    /// tenant copy about 200 MB and stall its writers for that long.
+    users: FastMap<Uuid, Box<UserRow>>,
     user_order: Order,
     users_by_reference: HashMap<String, Uuid>,
     customers: FastMap<Uuid, CustomerRow>,
@@ -477,7 +480,7 @@ impl TenantData {
             true => self.user_order.set_search(key, text),
             false => self.user_order.insert(key, text),
         }
-        self.users.insert(row.id, row);
+        self.users.insert(row.id, Box::new(row));
     }
 
     /// Stores a customer row, keeping the orders and their search text in step.
@@ -887,7 +890,7 @@ impl Store for InMemoryStore {
             let before = data
                 .users
                 .get(&id)
-                .cloned()
+                .map(|row| UserRow::clone(row))
                 .ok_or(StoreError::NotFound("user"))?;
             let reference_id = request.reference_id.as_ref().map(|r| r.to_string());
             data.user_reference_free(reference_id.as_deref(), Some(id))?;
