@@ -177,9 +177,10 @@ struct Order {
     trigrams: FastMap<[u8; 3], Vec<u32>>,
 }
 
-/// A map whose keys no client chooses freely (ids the server generated, trigrams, tenants), hashed
-/// with foldhash (seeded per map) rather than SipHash: the hash was a visible share of every
-/// request. Keys that clients write (emails, msisdns, reference ids) keep SipHash.
+/// A map hashed with foldhash (seeded per map) rather than SipHash, the hash having been a
+/// visible share of every request: for keys no client writes (ids the server generated, the
+/// configured tenants) and for trigrams (a client's text makes them, but there are at most 2^24,
+/// each kept once). Keys that clients write whole (emails, msisdns, reference ids) keep SipHash.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where a row's search text is in its order's arena.
