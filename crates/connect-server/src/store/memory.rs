@@ -6,7 +6,7 @@
 //! O(log n + limit) without filters, never a sort or a copy of the whole collection. Filtering
 //! by customer walks the link index instead of the users.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use async_trait::async_trait;
@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use connect_types as types;
 use uuid::Uuid;
 
+use super::sharded::{ShardedMap, TextMap};
 use super::{
     CustomerFilter, Listing, Page, PageRequest, Quotas, Store, StoreError, UserFilter, UserKey,
     rules,
@@ -180,7 +181,8 @@ struct Order {
 /// A map hashed with foldhash (seeded per map) rather than SipHash, the hash having been a
 /// visible share of every request: for keys no client writes (ids the server generated, the
 /// configured tenants) and for trigrams (a client's text makes them, but there are at most 2^24,
-/// each kept once). Keys that clients write whole (emails, msisdns, reference ids) keep SipHash.
+/// each kept once). Keys that clients write whole (emails, msisdns, reference ids) keep SipHash,
+/// in [`TextMap`]s, which also grow a 64th at a time.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Where a row's search text is in its order's arena.
@@ -334,20 +336,21 @@ impl Order {
 
 #[derive(Debug, Default)]
 struct TenantData {
-    /// Each row in an allocation of its own: when the map grows (it doubles), it moves a
-    /// pointer per user, not the whole row. Inline rows made one insert in a million-user
-    /// tenant copy about 200 MB and stall its writers for that long.
-    users: FastMap<Uuid, Box<UserRow>>,
+    /// Each row in an allocation of its own: when the map grows, it moves a pointer per user,
+    /// not the whole row. Inline rows made one insert in a million-user tenant copy about
+    /// 200 MB and stall its writers for that long. Sharded, so that a growth moves a 64th of
+    /// the pointers (see [`ShardedMap`]).
+    users: ShardedMap<Uuid, Box<UserRow>, foldhash::fast::RandomState>,
     user_order: Order,
-    users_by_reference: HashMap<String, Uuid>,
+    users_by_reference: TextMap<Uuid>,
     customers: FastMap<Uuid, CustomerRow>,
     customer_order: Order,
     customer_order_by_type: HashMap<String, Order>,
-    customers_by_reference: HashMap<String, Uuid>,
-    human_readable_ids: HashSet<String>,
+    customers_by_reference: TextMap<Uuid>,
+    human_readable_ids: TextMap<()>,
     /// How many users have each (lower-cased) email and each msisdn: `verifyUserExists`.
-    emails: HashMap<String, usize>,
-    msisdns: HashMap<String, usize>,
+    emails: TextMap<usize>,
+    msisdns: TextMap<usize>,
     /// Link index, customer side: users in the order they were linked, with their role.
     users_of_customer: FastMap<Uuid, Vec<(Uuid, types::CustomerUserRole)>>,
     /// Link index, user side: customers in the order they were linked.
@@ -435,10 +438,15 @@ impl InMemoryStore {
 }
 
 /// Adds one to a count, or takes one away and drops it at zero.
-fn count(counts: &mut HashMap<String, usize>, key: Option<String>, add: bool) {
+fn count(counts: &mut TextMap<usize>, key: Option<String>, add: bool) {
     let Some(key) = key else { return };
     if add {
-        *counts.entry(key).or_default() += 1;
+        match counts.get_mut(&key) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(key, 1);
+            }
+        }
     } else if let Some(n) = counts.get_mut(&key) {
         *n -= 1;
         if *n == 0 {
@@ -617,7 +625,7 @@ impl TenantData {
                 .map(|b| ALPHABET[usize::from(*b) % 36] as char)
                 .collect();
             let id = format!("{}-{}-{}", &chars[0..3], &chars[3..7], &chars[7..10]);
-            if self.human_readable_ids.insert(id.clone()) {
+            if self.human_readable_ids.insert(id.clone(), ()).is_none() {
                 return id;
             }
         }

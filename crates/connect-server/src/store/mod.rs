@@ -4,6 +4,7 @@
 
 mod memory;
 pub mod rules;
+mod sharded;
 
 use async_trait::async_trait;
 use connect_api::ApiError;
