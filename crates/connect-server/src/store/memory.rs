@@ -441,12 +441,7 @@ impl InMemoryStore {
 fn count(counts: &mut TextMap<usize>, key: Option<String>, add: bool) {
     let Some(key) = key else { return };
     if add {
-        match counts.get_mut(&key) {
-            Some(n) => *n += 1,
-            None => {
-                counts.insert(key, 1);
-            }
-        }
+        *counts.get_or_insert_with(key, || 0) += 1;
     } else if let Some(n) = counts.get_mut(&key) {
         *n -= 1;
         if *n == 0 {

@@ -73,21 +73,26 @@ impl<K: Hash + Eq, V, S: BuildHasher> ShardedMap<K, V, S> {
             .map(|(_, v)| v)
     }
 
-    /// Sets `key` to `value`; the value it had, if any.
-    pub(super) fn insert(&mut self, key: K, value: V) -> Option<V> {
+    /// The value of `key`, `make` giving it one first when it has none: one hash and one probe
+    /// either way.
+    pub(super) fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
         let (hash, shard) = self.locate(&key);
         let hasher = &self.hasher;
         let rehash = |(k, _): &(K, V)| hasher.hash_one(k);
         match self.shards[shard].entry(hash, |(k, _)| *k == key, rehash) {
-            hashbrown::hash_table::Entry::Occupied(mut entry) => {
-                Some(std::mem::replace(&mut entry.get_mut().1, value))
-            }
+            hashbrown::hash_table::Entry::Occupied(entry) => &mut entry.into_mut().1,
             hashbrown::hash_table::Entry::Vacant(entry) => {
-                entry.insert((key, value));
                 self.len += 1;
-                None
+                &mut entry.insert((key, make())).into_mut().1
             }
         }
+    }
+
+    /// Sets `key` to `value`; the value it had, if any.
+    pub(super) fn insert(&mut self, key: K, value: V) -> Option<V> {
+        let mut new = Some(value);
+        let slot = self.get_or_insert_with(key, || new.take().expect("taken once"));
+        new.map(|value| std::mem::replace(slot, value))
     }
 
     pub(super) fn remove<Q>(&mut self, key: &Q) -> Option<V>
@@ -134,7 +139,11 @@ mod tests {
         for i in 0..20_000u32 {
             let key = format!("user{}@example.com", i % 7_000);
             match i % 5 {
-                0..=2 => assert_eq!(map.insert(key.clone(), i), model.insert(key, i)),
+                0 | 1 => assert_eq!(map.insert(key.clone(), i), model.insert(key, i)),
+                2 => {
+                    *map.get_or_insert_with(key.clone(), || 100) += 1;
+                    *model.entry(key).or_insert(100) += 1;
+                }
                 3 => assert_eq!(map.remove(key.as_str()), model.remove(&key)),
                 _ => {
                     if let Some(v) = map.get_mut(key.as_str()) {
