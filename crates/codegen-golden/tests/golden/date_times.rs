@@ -35,6 +35,22 @@ fn instants() -> Vec<DateTime<Utc>> {
             .unwrap();
         instants.push(time.and_utc());
     }
+    // And a spread of instants over the four-digit years with every width of fraction (a
+    // fixed linear congruential sequence, so that a failure reproduces).
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..5_000 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let seconds = (seed >> 24) as i64 % 315_569_520_000 - 62_167_219_200; // 0000 to 9999
+        let nanos = match seed % 4 {
+            0 => 0,
+            1 => (seed >> 8) as u32 % 1_000 * 1_000_000,
+            2 => (seed >> 8) as u32 % 1_000_000 * 1_000,
+            _ => (seed >> 8) as u32 % 1_000_000_000,
+        };
+        instants.push(DateTime::from_timestamp(seconds, nanos).unwrap());
+    }
     instants
 }
 
