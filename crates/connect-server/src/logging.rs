@@ -9,11 +9,14 @@
 //! means exactly one line per request.
 //!
 //! A record is captured on the thread that logs it and formatted by one writer thread, as
-//! slog-async does: the logging thread copies the record's own fields (they are borrowed),
-//! takes a request line's tenant from the table, and keeps a reference to the logger's values
-//! (an `Arc`: dropshot's per-request `req_id`, `method`, `uri`, `remote_addr`); the writer
-//! serializes those, formats the line and writes a batch with one `write` every 20 ms, or as
-//! soon as [`FLUSH_LINES`] wait. (The writer shares no lock with the handlers.)
+//! slog-async does: the logging thread copies the record's own fields and the logger's values
+//! (dropshot's per-request `req_id`, `method`, `uri`, `remote_addr`) as text into a buffer it
+//! reuses, and takes a request line's tenant from the table; the writer formats the line and
+//! writes a batch with one `write` every 20 ms, or as soon as [`FLUSH_LINES`] wait. (The writer
+//! shares no lock with the handlers.) Copying the values costs less than handing the writer a
+//! reference to them: what they own would then be freed on the writer's thread, and a free
+//! from another thread than the allocating one cost the request thread more (in the
+//! allocator's bookkeeping) than the whole capture does now.
 //! At most [`LOG_BUFFER_LINES`] records (and [`LOG_BUFFER_BYTES`] of their own fields) wait; when
 //! the output cannot keep up, new lines are dropped and counted, and the writer then says how
 //! many: `log lines dropped` with `dropped: N` (a line is never lost silently).
@@ -40,8 +43,8 @@ pub enum LogFormat {
 
 /// How many records may wait for the writer before new lines are dropped (and counted).
 pub const LOG_BUFFER_LINES: usize = 32 * 1024;
-/// How many bytes of the waiting records' own fields (a request line's are its status and
-/// latency; the logger's values are shared, not copied) may wait before new lines are dropped.
+/// How many bytes of the waiting records' fields (a request line's status and latency, and
+/// the logger's values: its id, method, URI and peer) may wait before new lines are dropped.
 pub const LOG_BUFFER_BYTES: usize = 8 * 1024 * 1024;
 
 /// How many records wait before the writer is woken early.
@@ -221,10 +224,8 @@ struct Captured {
     /// When it was logged, since the Unix epoch.
     time: std::time::Duration,
     message: std::borrow::Cow<'static, str>,
-    /// The record's own fields: entries of [`Batch::fields`].
+    /// The record's own fields and then the logger's values: entries of [`Batch::fields`].
     fields: std::ops::Range<usize>,
-    /// The logger's values, serialized by the writer.
-    values: OwnedKVList,
     /// A request line's tenant (`None` for other lines).
     tenant: Option<Arc<str>>,
     request_line: bool,
@@ -323,14 +324,6 @@ impl Writer {
         fields.clear();
         fields.skip = skipped(record.request_line);
         fields.append(own, record.fields.clone());
-        // The logger's values (newest first) after the record's own, as slog orders them. The
-        // record they are given stands for the original (its level and message; dropshot's
-        // values do not look at it).
-        let message = format_args!("{}", record.message);
-        let statics = slog::record_static!(record.level, "");
-        let _ = record
-            .values
-            .serialize(&Record::new(&statics, &message, slog::b!()), fields);
         if record.request_line {
             // The status under the name people look for.
             fields.rename("response_code", "status");
@@ -395,7 +388,13 @@ impl LineDrain {
         }
         fields.clear();
         fields.skip = skipped(request_line);
+        // The record's own fields, then the logger's values (newest first), as slog orders
+        // them; the first of a key is kept. The values are copied here, on the logging thread,
+        // rather than handed to the writer: what they own (dropshot's per-request `req_id`,
+        // `method` and `uri`) is then freed by the thread that allocated it, which costs an
+        // allocator far less than a free from another thread.
         let _ = record.kv().serialize(record, fields);
+        let _ = values.serialize(record, fields);
         if message == ACCEPT_ERROR {
             let mut errors = self
                 .accept_errors
@@ -416,12 +415,10 @@ impl LineDrain {
             .unwrap_or_default();
         // The tenant is taken here, written or not (a dropped line leaves nothing behind).
         let tenant = match request_line {
-            true => {
-                // The first `req_id`: the record's own, else the logger's (dropshot's).
-                let mut id = RequestIdOf(fields.get("req_id").map(RequestId::of));
-                let _ = values.serialize(record, &mut id);
-                id.0.and_then(|id| self.tenants.take(id))
-            }
+            // The first `req_id`: the record's own, else the logger's (dropshot's).
+            true => fields
+                .get("req_id")
+                .and_then(|id| self.tenants.take(RequestId::of(id))),
             false => None,
         };
         let captured = Captured {
@@ -429,30 +426,10 @@ impl LineDrain {
             time,
             message,
             fields: 0..0,
-            values: values.clone(),
             tenant,
             request_line,
         };
         self.sink.push(captured, fields);
-    }
-}
-
-/// Finds a request's id among a logger's values, and formats nothing else.
-struct RequestIdOf(Option<RequestId>);
-
-impl Serializer for RequestIdOf {
-    fn emit_arguments(&mut self, key: Key, value: &fmt::Arguments<'_>) -> slog::Result {
-        if key.as_str() == "req_id" && self.0.is_none() {
-            self.0 = Some(RequestId::of(&fmt::format(*value)));
-        }
-        Ok(())
-    }
-
-    fn emit_str(&mut self, key: Key, value: &str) -> slog::Result {
-        if key.as_str() == "req_id" && self.0.is_none() {
-            self.0 = Some(RequestId::of(value));
-        }
-        Ok(())
     }
 }
 
