@@ -172,6 +172,10 @@ pub struct ParamSpec {
     schema: &'static str,
     definitions: &'static Definitions,
     compiled: std::sync::OnceLock<Compiled>,
+    /// A header parameter's name, parsed once (looking a header up by its text parses the
+    /// name on every request); `None` when the name is not a valid header name, which no
+    /// request can then carry.
+    header: std::sync::OnceLock<Option<http::HeaderName>>,
 }
 
 struct Compiled {
@@ -190,6 +194,7 @@ impl ParamSpec {
             schema,
             definitions,
             compiled: std::sync::OnceLock::new(),
+            header: std::sync::OnceLock::new(),
         }
     }
 
@@ -415,12 +420,19 @@ fn without(schema: &Value, keys: &[&str]) -> Value {
 
 impl<'a> ParamReader<'a> {
     /// Calls `each` with every occurrence of the parameter, in order.
-    fn occurrences(&self, name: &str, mut each: impl FnMut(Cow<'a, str>)) {
+    fn occurrences(&self, name: &str, spec: &ParamSpec, mut each: impl FnMut(Cow<'a, str>)) {
         match self.source {
-            Source::Headers(headers) => headers
-                .get_all(name)
-                .iter()
-                .for_each(|value| each(String::from_utf8_lossy(value.as_bytes()))),
+            Source::Headers(headers) => {
+                let header = spec
+                    .header
+                    .get_or_init(|| http::HeaderName::from_bytes(name.as_bytes()).ok());
+                if let Some(header) = header {
+                    headers
+                        .get_all(header)
+                        .iter()
+                        .for_each(|value| each(String::from_utf8_lossy(value.as_bytes())));
+                }
+            }
             Source::Variables(variables) => {
                 if let Some(value) = variables.get(name) {
                     each(Cow::Borrowed(value));
@@ -451,7 +463,7 @@ impl<'a> ParamReader<'a> {
         spec: &ParamSpec,
     ) -> Option<T> {
         let (mut first, mut count) = (None, 0);
-        self.occurrences(name, |value| {
+        self.occurrences(name, spec, |value| {
             count += 1;
             first.get_or_insert(value);
         });
@@ -492,7 +504,7 @@ impl<'a> ParamReader<'a> {
     ) -> Option<Vec<T>> {
         let before = self.details.len();
         let mut occurrences = Vec::new();
-        self.occurrences(name, |value| occurrences.push(value));
+        self.occurrences(name, spec, |value| occurrences.push(value));
         if occurrences.is_empty() && required {
             self.reject(location, name, "required", "is required".into());
             return None;
