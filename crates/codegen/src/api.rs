@@ -205,6 +205,7 @@ fn operation(
                         &doc,
                         &ident,
                         location,
+                        None,
                         &params,
                         types,
                         definitions,
@@ -219,6 +220,7 @@ fn operation(
                     &doc,
                     &ident,
                     location,
+                    (location == Location::Path).then_some(op.name.path.as_str()),
                     &params,
                     types,
                     definitions,
@@ -448,6 +450,7 @@ fn param_set(
     doc: &str,
     name: &Ident,
     location: Location,
+    path: Option<&str>,
     params: &[&Param],
     types: &TokenStream,
     definitions: &TokenStream,
@@ -497,10 +500,13 @@ fn param_set(
             pub #field: #ty,
         }
     });
+    // Path parameters come with the operation's path template, by which they are read from
+    // a plain path directly.
+    let template = path.map(|path| quote! { , #path });
     quote! {
         ::spec_runtime::param_set! {
             #[doc = #doc]
-            #[params(#location_variant, #definitions)]
+            #[params(#location_variant, #definitions #template)]
             pub struct #name {
                 #(#fields)*
             }

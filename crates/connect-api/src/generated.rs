@@ -83,7 +83,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getUser`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/users/{userId}")]
     pub struct GetUserPath {
         /// The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
         /// followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
@@ -94,7 +94,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `updateUser`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/users/{userId}")]
     pub struct UpdateUserPath {
         /// The user's `userId` (a UUID), or, where the operation says so (`getUser`), `rid_`
         /// followed by the user's `referenceId`, for example `rid_crm-user-1001`. A plain string
@@ -146,7 +146,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getCustomer`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/customers/{customerId}")]
     pub struct GetCustomerPath {
         /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
         /// customer of the tenant is answered with 404 `not_found`.
@@ -156,7 +156,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `updateCustomer`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/customers/{customerId}")]
     pub struct UpdateCustomerPath {
         /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
         /// customer of the tenant is answered with 404 `not_found`.
@@ -166,7 +166,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `updateCustomerBilling`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/customers/{customerId}/billing")]
     pub struct UpdateCustomerBillingPath {
         /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
         /// customer of the tenant is answered with 404 `not_found`.
@@ -176,7 +176,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `addUserToCustomer`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/customers/{customerId}/users")]
     pub struct AddUserToCustomerPath {
         /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
         /// customer of the tenant is answered with 404 `not_found`.
@@ -186,7 +186,7 @@ pub struct IdempotentReplayedResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `removeUserFromCustomer`.
-    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, ::connect_types::SCHEMA_DEFINITIONS, "/customers/{customerId}/users")]
     pub struct RemoveUserFromCustomerPath {
         /// The customer's `customerId` (a UUID). A plain string, so that an id that names no
         /// customer of the tenant is answered with 404 `not_found`.

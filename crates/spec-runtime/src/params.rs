@@ -30,6 +30,10 @@ pub trait ParamSet:
 {
     /// Where the values come from.
     const LOCATION: ParamLocation;
+    /// For path parameters, the operation's path template (`/users/{userId}`), by which the
+    /// values are read from the request's path without dropshot's extractor when the path is
+    /// plain (see [`plain_path_variables`]); empty otherwise.
+    const TEMPLATE: &'static str = "";
     /// Parses the parameters; problems are recorded on the reader, not returned.
     fn parse(reader: &mut ParamReader<'_>) -> Option<Self>;
 }
@@ -53,11 +57,18 @@ impl<T: ParamSet> SharedExtractor for Params<T> {
         // The values are read where they are (the headers in the request, the path variables
         // as dropshot decoded them) and copied only into the parsed set.
         let (variables, pairs): (BTreeMap<String, String>, Vec<(String, String)>);
+        let mut plain = [("", ""); MAX_PLAIN_VARIABLES];
         let source = match T::LOCATION {
             ParamLocation::Path => {
-                // Dropshot has matched and decoded the path variables; take them as text.
-                variables = dropshot::Path::from_request(rqctx).await?.into_inner();
-                Source::Variables(&variables)
+                match plain_path_variables(T::TEMPLATE, rqctx.request.uri().path(), &mut plain) {
+                    Some(found) => Source::Segments(&plain[..found]),
+                    None => {
+                        // Dropshot has matched and decoded the path variables; take them as
+                        // text.
+                        variables = dropshot::Path::from_request(rqctx).await?.into_inner();
+                        Source::Variables(&variables)
+                    }
+                }
             }
             ParamLocation::Query => {
                 let query = rqctx.request.uri().query().unwrap_or_default();
@@ -145,9 +156,57 @@ pub struct ParamReader<'a> {
 /// Where a parameter set's values are.
 enum Source<'a> {
     Variables(&'a BTreeMap<String, String>),
+    /// Path variables read from a plain path: names and their segments.
+    Segments(&'a [(&'a str, &'a str)]),
     /// Query pairs, in order.
     Pairs(&'a [(String, String)]),
     Headers(&'a http::HeaderMap),
+}
+
+/// The most variables [`plain_path_variables`] reads; a template with more takes dropshot's
+/// extractor.
+const MAX_PLAIN_VARIABLES: usize = 8;
+
+/// Reads the variables of `template` (`/users/{userId}`) from `path`, the request's path,
+/// into `found`, and returns how many, when `path` is plain: every segment non-empty, neither
+/// `.` nor `..`, with no `%` (nothing to decode), and as many segments as the template, its
+/// literals equal. Then each value is the segment itself, which is what dropshot's router
+/// decodes it to (it drops empty segments, refuses dot-segments and percent-decodes the rest),
+/// without the copies its extractor makes. Any other path returns `None`, and the caller asks
+/// dropshot's extractor.
+fn plain_path_variables<'a>(
+    template: &'a str,
+    path: &'a str,
+    found: &mut [(&'a str, &'a str); MAX_PLAIN_VARIABLES],
+) -> Option<usize> {
+    let mut template_segments = template.strip_prefix('/')?.split('/');
+    let mut path_segments = path.strip_prefix('/')?.split('/');
+    let mut count = 0;
+    loop {
+        match (template_segments.next(), path_segments.next()) {
+            (None, None) => return Some(count),
+            (Some(pattern), Some(segment)) => {
+                if segment.is_empty() || segment == "." || segment == ".." || segment.contains('%')
+                {
+                    return None;
+                }
+                match pattern
+                    .strip_prefix('{')
+                    .and_then(|rest| rest.strip_suffix('}'))
+                {
+                    // A variable (`{name:.*}`, a wildcard, is dropshot's to read).
+                    Some(name) if !name.contains(':') => {
+                        *found.get_mut(count)? = (name, segment);
+                        count += 1;
+                    }
+                    Some(_) => return None,
+                    None if pattern == segment => {}
+                    None => return None,
+                }
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// A parameter's Rust type: parsed from its wire text, checked against its schema as JSON.
@@ -438,6 +497,11 @@ impl<'a> ParamReader<'a> {
                     each(Cow::Borrowed(value));
                 }
             }
+            Source::Segments(segments) => {
+                if let Some((_, value)) = segments.iter().find(|(key, _)| *key == name) {
+                    each(Cow::Borrowed(value));
+                }
+            }
             Source::Pairs(pairs) => pairs
                 .iter()
                 .filter(|(key, _)| key == name)
@@ -654,7 +718,8 @@ pub fn param_set_schema(
 /// the spec by [`Params`], and documented to dropshot with the spec's constraints.
 ///
 /// The input is a struct (so that it reads, and formats, as one): `#[params(Location,
-/// DEFINITIONS)]` on it, and on each field `#[param(how, "wire name", r#"schema"#)]`, where `how`
+/// DEFINITIONS)]` on it (`#[params(Path, DEFINITIONS, "/users/{userId}")]` for path parameters,
+/// with the operation's path template: see [`ParamSet::TEMPLATE`]), and on each field `#[param(how, "wire name", r#"schema"#)]`, where `how`
 /// is `required`, `optional`, `default(r#"json"#)` (the spec's default when absent) or
 /// `array(required|optional, "delimiter")`, and the schema is the parameter's (JSON text,
 /// references into `DEFINITIONS`).
@@ -662,7 +727,7 @@ pub fn param_set_schema(
 macro_rules! param_set {
     (
         $(#[doc = $doc:literal])*
-        #[params($location:ident, $definitions:path)]
+        #[params($location:ident, $definitions:path $(, $template:literal)?)]
         pub struct $name:ident {
             $(
                 $(#[doc = $field_doc:literal])*
@@ -684,6 +749,7 @@ macro_rules! param_set {
 
         impl $crate::ParamSet for $name {
             const LOCATION: $crate::ParamLocation = $crate::ParamLocation::$location;
+            $(const TEMPLATE: &'static str = $template;)?
 
             fn parse(reader: &mut $crate::ParamReader<'_>) -> ::std::option::Option<Self> {
                 let location = $crate::ParamLocation::$location.as_str();
@@ -795,6 +861,54 @@ impl ParamLocation {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn plain(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+        let mut found = [("", ""); MAX_PLAIN_VARIABLES];
+        let count = plain_path_variables(template, path, &mut found)?;
+        Some(
+            found[..count]
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
+        )
+    }
+
+    /// A plain path's variables are its segments; anything dropshot's router would decode or
+    /// normalize (percent-escapes, empty segments, dot-segments), a wildcard, or a path that
+    /// does not fit the template is left to dropshot's extractor.
+    #[test]
+    fn plain_paths_are_read_by_the_template_and_others_left_to_dropshot() {
+        let pair = |name: &str, value: &str| (name.to_string(), value.to_string());
+        assert_eq!(
+            plain("/users/{userId}", "/users/rid_abc"),
+            Some(vec![pair("userId", "rid_abc")])
+        );
+        assert_eq!(
+            plain("/a/{x}/b/{y}", "/a/1/b/two"),
+            Some(vec![pair("x", "1"), pair("y", "two")])
+        );
+        assert_eq!(plain("/users", "/users"), Some(vec![]));
+        for (template, path) in [
+            ("/users/{userId}", "/users/a%20b"),
+            ("/users/{userId}", "/users//abc"),
+            ("/users/{userId}", "//users/abc"),
+            ("/users/{userId}", "/users/abc/"),
+            ("/users/{userId}", "/users/."),
+            ("/users/{userId}", "/users/.."),
+            ("/users/{userId}", "/users"),
+            ("/users/{userId}", "/users/abc/more"),
+            ("/users/{userId}", "/people/abc"),
+            ("/files/{path:.*}", "/files/a"),
+            ("/users/{userId}", "users/abc"),
+            ("/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}/{i}", "/1/2/3/4/5/6/7/8/9"),
+        ] {
+            assert_eq!(plain(template, path), None, "{template} {path}");
+        }
+        assert_eq!(
+            plain("/{a}/{b}/{c}/{d}/{e}/{f}/{g}/{h}", "/1/2/3/4/5/6/7/8").map(|v| v.len()),
+            Some(8)
+        );
+    }
 
     /// The quick check decides exactly what the validator decides, for every schema it takes:
     /// each value of a grid (strings of several lengths, integers and floats around each bound,

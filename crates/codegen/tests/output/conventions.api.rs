@@ -10,7 +10,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `listMemos`.
-    #[params(Path, crate::conventions_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::conventions_types::SCHEMA_DEFINITIONS, "/folders/{folder}/memos")]
     pub struct ListMemosPath {
         #[param(required, "folder", r#"{"type":"string","pattern":"^[a-z]+$"}"#)]
         pub folder: ::std::string::String,
@@ -45,7 +45,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `createMemo`.
-    #[params(Path, crate::conventions_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::conventions_types::SCHEMA_DEFINITIONS, "/folders/{folder}/memos")]
     pub struct CreateMemoPath {
         #[param(required, "folder", r#"{"type":"string","pattern":"^[a-z]+$"}"#)]
         pub folder: ::std::string::String,
@@ -62,7 +62,11 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getMemo`.
-    #[params(Path, crate::conventions_types::SCHEMA_DEFINITIONS)]
+    #[params(
+        Path,
+        crate::conventions_types::SCHEMA_DEFINITIONS,
+        "/folders/{folder}/memos/{number}"
+    )]
     pub struct GetMemoPath {
         #[param(required, "folder", r#"{"type":"string","pattern":"^[a-z]+$"}"#)]
         pub folder: ::std::string::String,
@@ -72,7 +76,11 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `deleteMemo`.
-    #[params(Path, crate::conventions_types::SCHEMA_DEFINITIONS)]
+    #[params(
+        Path,
+        crate::conventions_types::SCHEMA_DEFINITIONS,
+        "/folders/{folder}/memos/{number}"
+    )]
     pub struct DeleteMemoPath {
         #[param(required, "folder", r#"{"type":"string","pattern":"^[a-z]+$"}"#)]
         pub folder: ::std::string::String,

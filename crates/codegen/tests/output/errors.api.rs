@@ -34,7 +34,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getOrder`.
-    #[params(Path, crate::errors_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::errors_types::SCHEMA_DEFINITIONS, "/orders/{orderId}")]
     pub struct GetOrderPath {
         #[param(required, "orderId", r#"{"type":"string","format":"uuid"}"#)]
         pub order_id: ::uuid::Uuid,
@@ -42,7 +42,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `cancelOrder`.
-    #[params(Path, crate::errors_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::errors_types::SCHEMA_DEFINITIONS, "/orders/{orderId}")]
     pub struct CancelOrderPath {
         #[param(required, "orderId", r#"{"type":"string","format":"uuid"}"#)]
         pub order_id: ::uuid::Uuid,

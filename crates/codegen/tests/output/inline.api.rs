@@ -26,7 +26,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `noteStats`.
-    #[params(Path, crate::inline_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::inline_types::SCHEMA_DEFINITIONS, "/notes/{noteId}/stats")]
     pub struct NoteStatsPath {
         #[param(required, "noteId", r#"{"type":"integer","minimum":1}"#)]
         pub note_id: i64,

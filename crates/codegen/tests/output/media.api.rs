@@ -10,7 +10,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `download`.
-    #[params(Path, crate::media_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::media_types::SCHEMA_DEFINITIONS, "/files/{name}")]
     pub struct DownloadPath {
         #[param(required, "name", r#"{"type":"string"}"#)]
         pub name: ::std::string::String,
@@ -18,7 +18,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `upload`.
-    #[params(Path, crate::media_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::media_types::SCHEMA_DEFINITIONS, "/files/{name}")]
     pub struct UploadPath {
         #[param(required, "name", r#"{"type":"string"}"#)]
         pub name: ::std::string::String,

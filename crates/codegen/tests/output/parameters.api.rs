@@ -18,7 +18,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `listItems`.
-    #[params(Path, crate::parameters_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::parameters_types::SCHEMA_DEFINITIONS, "/stores/{storeId}/items")]
     pub struct ListItemsPath {
         #[param(required, "storeId", r#"{"type":"string","format":"uuid"}"#)]
         pub store_id: ::uuid::Uuid,
@@ -113,7 +113,7 @@ pub struct ListItemsResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `summarize`.
-    #[params(Path, crate::parameters_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::parameters_types::SCHEMA_DEFINITIONS, "/summaries/{storeIds}")]
     pub struct SummarizePath {
         /// Several stores at once (`/summaries/a,b`).
         #[param(
@@ -126,7 +126,11 @@ pub struct ListItemsResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getItem`.
-    #[params(Path, crate::parameters_types::SCHEMA_DEFINITIONS)]
+    #[params(
+        Path,
+        crate::parameters_types::SCHEMA_DEFINITIONS,
+        "/stores/{storeId}/items/{sku}"
+    )]
     pub struct GetItemPath {
         #[param(required, "storeId", r#"{"type":"string","format":"uuid"}"#)]
         pub store_id: ::uuid::Uuid,

@@ -36,7 +36,7 @@ pub struct CreateNoteResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getNote`.
-    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS, "/notes/{noteId}")]
     pub struct GetNotePath {
         #[param(required, "noteId", r#"{"type":"string"}"#)]
         pub note_id: ::std::string::String,
@@ -44,7 +44,7 @@ pub struct CreateNoteResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `replaceNote`.
-    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS, "/notes/{noteId}")]
     pub struct ReplaceNotePath {
         #[param(required, "noteId", r#"{"type":"string"}"#)]
         pub note_id: ::std::string::String,
@@ -52,7 +52,7 @@ pub struct CreateNoteResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `deleteNote`.
-    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS, "/notes/{noteId}")]
     pub struct DeleteNotePath {
         #[param(required, "noteId", r#"{"type":"string"}"#)]
         pub note_id: ::std::string::String,
@@ -60,7 +60,7 @@ pub struct CreateNoteResponseHeaders {
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `archiveNote`.
-    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::responses_types::SCHEMA_DEFINITIONS, "/notes/{noteId}/archive")]
     pub struct ArchiveNotePath {
         #[param(required, "noteId", r#"{"type":"string"}"#)]
         pub note_id: ::std::string::String,

@@ -22,7 +22,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getUser`.
-    #[params(Path, crate::schemas_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::schemas_types::SCHEMA_DEFINITIONS, "/users/{id}")]
     pub struct GetUserPath {
         #[param(required, "id", r#"{"type":"string"}"#)]
         pub id: ::std::string::String,

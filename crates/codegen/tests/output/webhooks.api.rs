@@ -10,7 +10,7 @@
 }
 ::spec_runtime::param_set! {
     /// The path parameters of `getShipment`.
-    #[params(Path, crate::webhooks_types::SCHEMA_DEFINITIONS)]
+    #[params(Path, crate::webhooks_types::SCHEMA_DEFINITIONS, "/shipments/{shipmentId}")]
     pub struct GetShipmentPath {
         #[param(required, "shipmentId", r#"{"type":"string"}"#)]
         pub shipment_id: ::std::string::String,

@@ -245,3 +245,35 @@ async fn the_docs_page_is_served_without_a_key_and_names_every_operation() {
     }
     assert_eq!(ids, 12);
 }
+
+/// A path parameter reads the same however the path spells it: percent-escaped, with empty
+/// segments or a trailing slash (normalized and decoded by dropshot's router) as plainly (read
+/// by the operation's template), and a segment that decodes to a `/` stays one value.
+#[tokio::test]
+async fn a_path_parameter_reads_the_same_however_the_path_spells_it() {
+    let server = start();
+    let plain = server
+        .post("/users", json!({"name": "A", "referenceId": "crm-7"}))
+        .await;
+    assert_eq!(plain.status, StatusCode::CREATED);
+    let spaced = server
+        .post("/users", json!({"name": "B", "referenceId": "r 1/ü"}))
+        .await;
+    assert_eq!(spaced.status, StatusCode::CREATED);
+    for (path, expected) in [
+        ("/users/rid_crm-7", &plain),
+        ("/users/rid_%63rm-7", &plain),
+        ("//users//rid_crm-7", &plain),
+        ("/users/rid_crm-7/", &plain),
+        ("/users/rid_r%201%2F%C3%BC", &spaced),
+    ] {
+        let found = server.get(path).await;
+        assert_eq!(found.status, StatusCode::OK, "{path}: {:?}", found.body);
+        assert_eq!(found.body["userId"], expected.body["userId"], "{path}");
+    }
+    let user_id = plain.body["userId"].as_str().unwrap();
+    let by_id = server.get(&format!("/users/{user_id}")).await;
+    assert_eq!(by_id.body["referenceId"], "crm-7");
+    let missing = server.get("/users/rid_crm-8").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
