@@ -156,6 +156,8 @@ fn api_files_repeat_no_code_between_specs() {
         "::spec_runtime::error_kind! {",
         "::spec_runtime::param_set! {",
         "#[params(...",
+        // A `#[params(...)]` too long for one line has its location on a line of its own.
+        "Path,",
         "#[param(...",
         "#[body(...",
         "#[rejections(...",
