@@ -17,7 +17,7 @@
 //! reference to them: what they own would then be freed on the writer's thread, and a free
 //! from another thread than the allocating one cost the request thread more (in the
 //! allocator's bookkeeping) than the whole capture does now.
-//! At most [`LOG_BUFFER_LINES`] records (and [`LOG_BUFFER_BYTES`] of their own fields) wait; when
+//! At most [`LOG_BUFFER_LINES`] records (and [`LOG_BUFFER_BYTES`] of their fields) wait; when
 //! the output cannot keep up, new lines are dropped and counted, and the writer then says how
 //! many: `log lines dropped` with `dropped: N` (a line is never lost silently).
 //!

@@ -55,7 +55,7 @@ impl<T> Params<T> {
 impl<T: ParamSet> SharedExtractor for Params<T> {
     async fn from_request<C: ServerContext>(rqctx: &RequestContext<C>) -> Result<Self, HttpError> {
         // The values are read where they are (the headers in the request, the path variables
-        // as dropshot decoded them) and copied only into the parsed set.
+        // in a plain path, or as dropshot decoded them) and copied only into the parsed set.
         let (variables, pairs): (BTreeMap<String, String>, Vec<(String, String)>);
         let mut plain = [("", ""); MAX_PLAIN_VARIABLES];
         let source = match T::LOCATION {
