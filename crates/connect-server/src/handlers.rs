@@ -330,10 +330,15 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::CreateUserRequest>,
     ) -> Keyed<HttpResponseCreated<types::User>> {
-        let store = &rqctx.context().store;
-        let write =
-            |tenant: Tenant, request| async move { Ok(store.create_user(&tenant, request).await?) };
-        keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let store = &rqctx.context().store;
+                let write = |tenant: Tenant, request| async move {
+                    Ok(store.create_user(&tenant, request).await?)
+                };
+                keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
+            })
+            .await
     }
 
     async fn get_user(
@@ -360,12 +365,16 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::UpdateUserRequest>,
     ) -> Keyed<HttpResponseOk<types::User>> {
-        let store = &rqctx.context().store;
-        let write = |tenant: Tenant, request: types::UpdateUserRequest| async move {
-            let id = path_id(&path.into_inner()?.user_id, "user")?;
-            Ok(store.update_user(&tenant, id, request).await?)
-        };
-        keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let store = &rqctx.context().store;
+                let write = |tenant: Tenant, request: types::UpdateUserRequest| async move {
+                    let id = path_id(&path.into_inner()?.user_id, "user")?;
+                    Ok(store.update_user(&tenant, id, request).await?)
+                };
+                keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
+            })
+            .await
     }
 
     async fn verify_user_exists(
@@ -420,13 +429,17 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::CreateCustomerRequest>,
     ) -> Keyed<HttpResponseCreated<types::Customer>> {
-        let context = rqctx.context();
-        let write = |tenant: Tenant, request| async move {
-            let customer = context.store.create_customer(&tenant, request).await?;
-            context.webhooks.customer_created(&tenant, &customer);
-            Ok(customer)
-        };
-        keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let context = rqctx.context();
+                let write = |tenant: Tenant, request| async move {
+                    let customer = context.store.create_customer(&tenant, request).await?;
+                    context.webhooks.customer_created(&tenant, &customer);
+                    Ok(customer)
+                };
+                keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
+            })
+            .await
     }
 
     async fn get_customer(
@@ -449,14 +462,18 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::UpdateCustomerRequest>,
     ) -> Keyed<HttpResponseOk<types::Customer>> {
-        let context = rqctx.context();
-        let write = |tenant: Tenant, request: types::UpdateCustomerRequest| async move {
-            let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-            let customer = context.store.update_customer(&tenant, id, request).await?;
-            context.webhooks.customer_updated(&tenant, &customer);
-            Ok(customer)
-        };
-        keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let context = rqctx.context();
+                let write = |tenant: Tenant, request: types::UpdateCustomerRequest| async move {
+                    let id = path_id(&path.into_inner()?.customer_id, "customer")?;
+                    let customer = context.store.update_customer(&tenant, id, request).await?;
+                    context.webhooks.customer_updated(&tenant, &customer);
+                    Ok(customer)
+                };
+                keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
+            })
+            .await
     }
 
     async fn update_customer_billing(
@@ -465,14 +482,18 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::Billing>,
     ) -> Keyed<HttpResponseOk<types::Customer>> {
-        let context = rqctx.context();
-        let write = |tenant: Tenant, billing: types::Billing| async move {
-            let id = path_id(&path.into_inner()?.customer_id, "customer")?;
-            let customer = context.store.update_billing(&tenant, id, billing).await?;
-            context.webhooks.customer_updated(&tenant, &customer);
-            Ok(customer)
-        };
-        keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let context = rqctx.context();
+                let write = |tenant: Tenant, billing: types::Billing| async move {
+                    let id = path_id(&path.into_inner()?.customer_id, "customer")?;
+                    let customer = context.store.update_billing(&tenant, id, billing).await?;
+                    context.webhooks.customer_updated(&tenant, &customer);
+                    Ok(customer)
+                };
+                keyed_write(&rqctx, headers, body, HttpResponseOk, write).await
+            })
+            .await
     }
 
     async fn add_user_to_customer(
@@ -481,18 +502,22 @@ impl ConnectApi for ConnectServer {
         headers: Params<IdempotencyKeyHeaders>,
         body: JsonBody<types::AddUserToCustomerRequest>,
     ) -> Keyed<HttpResponseCreated<types::CustomerUser>> {
-        let context = rqctx.context();
-        let write = |tenant: Tenant, request: types::AddUserToCustomerRequest| async move {
-            let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
-            let role = request.role.unwrap_or_default();
-            let store = &context.store;
-            let link = store
-                .add_user(&tenant, customer, request.user_id, role)
-                .await?;
-            changed_links(context, &tenant, customer).await;
-            Ok(link)
-        };
-        keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let context = rqctx.context();
+                let write = |tenant: Tenant, request: types::AddUserToCustomerRequest| async move {
+                    let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
+                    let role = request.role.unwrap_or_default();
+                    let store = &context.store;
+                    let link = store
+                        .add_user(&tenant, customer, request.user_id, role)
+                        .await?;
+                    changed_links(context, &tenant, customer).await;
+                    Ok(link)
+                };
+                keyed_write(&rqctx, headers, body, HttpResponseCreated, write).await
+            })
+            .await
     }
 
     async fn remove_user_from_customer(
@@ -501,20 +526,24 @@ impl ConnectApi for ConnectServer {
         query: Params<RemoveUserFromCustomerQuery>,
         headers: Params<IdempotencyKeyHeaders>,
     ) -> Keyed<HttpResponseDeleted> {
-        let context = rqctx.context();
-        keyed_call(
-            &rqctx,
-            headers,
-            |()| HttpResponseDeleted(),
-            |tenant| async move {
-                let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
-                let user = query.into_inner()?.user_id;
-                context.store.remove_user(&tenant, customer, user).await?;
-                changed_links(context, &tenant, customer).await;
-                Ok(())
-            },
-        )
-        .await
+        (rqctx.context().writes.clone())
+            .run(async move {
+                let context = rqctx.context();
+                keyed_call(
+                    &rqctx,
+                    headers,
+                    |()| HttpResponseDeleted(),
+                    |tenant| async move {
+                        let customer = path_id(&path.into_inner()?.customer_id, "customer")?;
+                        let user = query.into_inner()?.user_id;
+                        context.store.remove_user(&tenant, customer, user).await?;
+                        changed_links(context, &tenant, customer).await;
+                        Ok(())
+                    },
+                )
+                .await
+            })
+            .await
     }
 }
 

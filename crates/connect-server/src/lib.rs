@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod logging;
 pub mod store;
 pub mod webhooks;
+pub mod writes;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -92,6 +93,8 @@ pub struct ServerContext {
     pub limits: Limits,
     /// Delivers the webhooks' events (see [`webhooks`]).
     pub webhooks: Arc<webhooks::Webhooks>,
+    /// The writes running on their own tasks (see [`writes`]).
+    pub writes: Arc<writes::Writes>,
 }
 
 /// How to run a server.
@@ -193,12 +196,15 @@ pub fn start_with_store(
         pages: tokio::sync::Semaphore::new(page_permits(limits.page_bytes_in_flight)),
         limits,
         webhooks,
+        writes: Default::default(),
     };
     let dropshot = ConfigDropshot {
         bind_address: config.bind,
         default_request_body_max_bytes: REQUEST_BODY_MAX_BYTES,
-        // A write whose client hangs up still completes, so its idempotency key keeps the result.
-        default_handler_task_mode: HandlerTaskMode::Detached,
+        // A handler runs in its request's task; a write runs on its own (see [`writes`]), so
+        // that one whose client hangs up still completes and its idempotency key keeps the
+        // result.
+        default_handler_task_mode: HandlerTaskMode::CancelOnDisconnect,
         ..Default::default()
     };
     let server = ServerBuilder::new(api()?, context, config.log)

@@ -193,6 +193,7 @@ async fn main() -> anyhow::Result<()> {
     slog::info!(log, "ready"; "address" => %server.local_addr(), "tenants" => tenants.join(","),
         "max_connections" => cap.connections, "webhooks" => endpoint_tenants.join(","));
     let deliveries = server.app_private().webhooks.clone();
+    let writes = server.app_private().writes.clone();
 
     shutdown_signal().await?;
     slog::info!(log, "shutting down: finishing requests in flight");
@@ -201,6 +202,8 @@ async fn main() -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!(error))
         .context("shutting down")?;
+    // So are the writes whose clients hung up (they run on their own tasks).
+    writes.finished().await;
     // Requests are done, so no more events: deliver what is outstanding, as far as time allows.
     deliveries
         .drain(std::time::Duration::from_secs_f64(cli.webhook_drain))

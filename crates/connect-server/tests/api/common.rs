@@ -79,6 +79,16 @@ pub fn start_with_limits(
     store: Arc<dyn Store>,
     limits: connect_server::Limits,
 ) -> Server {
+    start_with_log(clock, store, limits, connect_server::logging::discard())
+}
+
+/// A server logging to `log`.
+pub fn start_with_log(
+    clock: Arc<ManualClock>,
+    store: Arc<dyn Store>,
+    limits: connect_server::Limits,
+    log: slog::Logger,
+) -> Server {
     let server = connect_server::start_with_store(
         connect_server::Config {
             limits,
@@ -89,7 +99,7 @@ pub fn start_with_limits(
                     ("globex".to_string(), GLOBEX.to_string()),
                 ]),
                 clock.clone(),
-                connect_server::logging::discard(),
+                log,
             )
         },
         store,

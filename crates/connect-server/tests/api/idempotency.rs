@@ -7,7 +7,7 @@ use connect_server::auth::Tenant;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::common::{ACME, GLOBEX, Gate, start, start_with};
+use crate::common::{ACME, GLOBEX, Gate, start, start_with, start_with_log};
 
 #[tokio::test]
 async fn an_identical_retry_is_replayed_and_runs_nothing() {
@@ -246,4 +246,70 @@ async fn a_duplicate_while_the_first_is_running_is_locked() {
         .await;
     assert!(replay.replayed());
     assert_eq!(replay.body, first.body);
+}
+
+/// Tells when dropshot gives up on a request whose client hung up.
+struct Cancellations(Arc<tokio::sync::Notify>);
+
+impl slog::Drain for Cancellations {
+    type Ok = ();
+    type Err = slog::Never;
+
+    fn log(&self, record: &slog::Record<'_>, _: &slog::OwnedKVList) -> Result<(), slog::Never> {
+        if record
+            .msg()
+            .to_string()
+            .starts_with("request handling cancelled")
+        {
+            self.0.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Handlers run in their request's task, which dropshot drops when the client hangs up; a
+/// write runs on its own and still ends, keeping its outcome under its key.
+#[tokio::test]
+async fn a_keyed_write_whose_client_hangs_up_still_completes_under_its_key() {
+    use tokio::io::AsyncWriteExt as _;
+
+    let (clock, gate) = Gate::new();
+    let cancelled = Arc::new(tokio::sync::Notify::new());
+    let log = slog::Logger::root(Cancellations(cancelled.clone()), slog::o!());
+    let server = start_with_log(clock, gate.clone(), Default::default(), log);
+    let body = json!({"name": "Ada"}).to_string();
+    let mut client = tokio::net::TcpStream::connect(server.server.local_addr())
+        .await
+        .unwrap();
+    let request = format!(
+        "POST /users HTTP/1.1\r\nhost: test\r\nx-api-key: {ACME}\r\n\
+         x-idempotency-key: hung-up\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    client.write_all(request.as_bytes()).await.unwrap();
+    gate.entered.notified().await;
+    drop(client);
+    cancelled.notified().await;
+    gate.release.notify_one();
+
+    // The retry finds the first write's outcome, kept (waiting while it is still running).
+    let key = [("X-Idempotency-Key", "hung-up")];
+    let body = Some(json!({"name": "Ada"}));
+    let mut retry = None;
+    for _ in 0..500 {
+        let answer = server
+            .send(Method::POST, "/users", Some(ACME), &key, body.clone())
+            .await;
+        if answer.status != StatusCode::CONFLICT {
+            retry = Some(answer);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let retry = retry.expect("the key is not locked for ever");
+    assert_eq!(retry.status, StatusCode::CREATED);
+    assert!(retry.replayed(), "the first write ran to its end");
+    assert_eq!(server.user_total().await, 1);
+    assert_eq!(server.server.app_private().writes.running(), 0);
 }
