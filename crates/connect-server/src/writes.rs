@@ -62,7 +62,8 @@ impl Writes {
     }
 
     /// How many writes are running.
-    pub fn running(&self) -> usize {
+    #[cfg(test)]
+    fn running(&self) -> usize {
         self.running.load(Ordering::Acquire)
     }
 }

@@ -277,7 +277,8 @@ async fn a_keyed_write_whose_client_hangs_up_still_completes_under_its_key() {
     let cancelled = Arc::new(tokio::sync::Notify::new());
     let log = slog::Logger::root(Cancellations(cancelled.clone()), slog::o!());
     let server = start_with_log(clock, gate.clone(), Default::default(), log);
-    let body = json!({"name": "Ada"}).to_string();
+    let user = json!({"name": "Ada"});
+    let body = user.to_string();
     let mut client = tokio::net::TcpStream::connect(server.server.local_addr())
         .await
         .unwrap();
@@ -295,7 +296,7 @@ async fn a_keyed_write_whose_client_hangs_up_still_completes_under_its_key() {
 
     // The retry finds the first write's outcome, kept (waiting while it is still running).
     let key = [("X-Idempotency-Key", "hung-up")];
-    let body = Some(json!({"name": "Ada"}));
+    let body = Some(user);
     let mut retry = None;
     for _ in 0..500 {
         let answer = server
@@ -311,5 +312,8 @@ async fn a_keyed_write_whose_client_hangs_up_still_completes_under_its_key() {
     assert_eq!(retry.status, StatusCode::CREATED);
     assert!(retry.replayed(), "the first write ran to its end");
     assert_eq!(server.user_total().await, 1);
-    assert_eq!(server.server.app_private().writes.running(), 0);
+    let writes = &server.server.app_private().writes;
+    tokio::time::timeout(std::time::Duration::from_secs(5), writes.finished())
+        .await
+        .expect("no write is left running");
 }
