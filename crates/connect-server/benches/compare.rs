@@ -25,8 +25,9 @@
 //! contains `GET`), and the resident memory a stored user
 //! costs (the process's growth while a tenant is created, divided by its users), without
 //! metadata and with one entry. For GET it also prints every round's ratio to bare dropshot
-//! beside their median, and for the store the slowest single create while the large tenant
-//! was filled (a write that makes a map grow pays for the growth).
+//! beside their median; for the store, the slowest single create while the large tenant was
+//! filled (a write that makes a map grow pays for the growth); and for the idempotency table,
+//! the slowest claim of a key among as many keyed writes into one tenant, at the server's bounds.
 
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ use std::time::{Duration, Instant};
 
 use connect_server::auth::{ApiKeys, Tenant};
 use connect_server::clock::SystemClock;
+use connect_server::idempotency::{Begin, IdempotencyKeys, Limits, Outcome};
 use connect_server::logging::{LogFormat, root_logger};
 use connect_server::store::{InMemoryStore, Quotas, Store};
 use connect_types as types;
@@ -495,9 +497,9 @@ fn connect(
     (server, logging)
 }
 
-/// Creates `users` users in `tenant`, each with one metadata entry when `metadata`.
-/// Creates `users` users in `tenant`, one after another; the longest any one of them took (a
-/// write that makes a map grow pays for the growth).
+/// Creates `users` users in `tenant`, one after another, each with one metadata entry when
+/// `metadata`; the longest any one of them took (a write that makes a map grow pays for the
+/// growth).
 async fn seed(store: &InMemoryStore, tenant: &str, users: usize, metadata: bool) -> Duration {
     let tenant = Tenant(tenant.into());
     let mut slowest = Duration::ZERO;
@@ -522,6 +524,29 @@ async fn seed(store: &InMemoryStore, tenant: &str, users: usize, metadata: bool)
         };
         let started = Instant::now();
         store.create_user(&tenant, request).await.unwrap();
+        slowest = slowest.max(started.elapsed());
+    }
+    slowest
+}
+
+/// Claims `claims` fresh idempotency keys in one tenant's table, at the server's bounds, one
+/// after another, each keeping `response` as its outcome; the longest any one claim and its
+/// finish took (a claim that makes the table grow pays for the growth, under the tenant's lock).
+fn fill_keys(claims: usize, response: &[u8]) -> Duration {
+    let keys = IdempotencyKeys::with_limits(Arc::new(SystemClock), Limits::default());
+    let tenant = Tenant("keys".into());
+    let mut slowest = Duration::ZERO;
+    for i in 0..claims {
+        let key = format!(
+            "{:016x}-{i}",
+            (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        );
+        let outcome = Outcome::Success(response.into());
+        let started = Instant::now();
+        let Ok(Begin::Run(guard)) = keys.begin(&tenant, &key, i as u64) else {
+            panic!("a fresh key runs");
+        };
+        guard.finish(outcome);
         slowest = slowest.max(started.elapsed());
     }
     slowest
@@ -623,6 +648,7 @@ fn main() {
         "the typed server answers the same bytes"
     );
     let id = user.user_id.to_string();
+    let slowest_claim = fill_keys(large, &bytes);
     *typed_user.write().unwrap() = Some(user);
     let post = |keyed| Request {
         method: "POST",
@@ -827,6 +853,11 @@ fn main() {
     writeln!(
         out,
         "the slowest of the {large} creates that filled the large tenant (in the store, no HTTP): {slowest_seed:.1?}"
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "the slowest of {large} keyed writes' claims into one tenant's idempotency table at its bounds, each keeping a user (no HTTP): {slowest_claim:.1?}"
     )
     .unwrap();
     drop(out);

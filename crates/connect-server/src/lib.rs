@@ -12,6 +12,7 @@ pub mod cursor;
 mod handlers;
 pub mod idempotency;
 pub mod logging;
+mod sharded;
 pub mod store;
 pub mod webhooks;
 pub mod writes;

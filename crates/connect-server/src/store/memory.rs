@@ -14,13 +14,13 @@ use chrono::{DateTime, Utc};
 use connect_types as types;
 use uuid::Uuid;
 
-use super::sharded::{ShardedMap, TextMap};
 use super::{
     CustomerFilter, Listing, Page, PageRequest, Quotas, Store, StoreError, UserFilter, UserKey,
     rules,
 };
 use crate::auth::Tenant;
 use crate::clock::Clock;
+use crate::sharded::{ShardedMap, TextMap};
 
 /// Converts text the request schema already validated into a response newtype with the same
 /// constraints. A failure means the spec's request and response schemas disagree.

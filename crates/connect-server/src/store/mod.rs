@@ -4,7 +4,6 @@
 
 mod memory;
 pub mod rules;
-mod sharded;
 
 use async_trait::async_trait;
 use connect_api::ApiError;
