@@ -52,11 +52,12 @@ pub const KEPT_BYTES_PER_TENANT: usize = 256 * 1024 * 1024;
 /// What one entry costs beyond its key and its response bytes: its slot in the key map (with
 /// the map's spare capacity), its node in the expiry index, the allocator's headers and
 /// rounding, and the fragmentation that forgotten entries and requests' own allocations leave.
-/// Measured at about 500 bytes under glibc's malloc; under mimalloc, which the server runs on,
-/// a table at its bound costs 0.80x what it counts (the test
+/// Under mimalloc, which the server runs on, an entry shaped like the API's (a user of about
+/// 300 bytes of JSON, some errors) costs about 640 bytes in all, 300 of them beyond its key and
+/// response; 384 leaves room for the fragmentation (the test
 /// `the_idempotency_table_at_its_bound_costs_what_it_counts` fills a table to its bound, on
-/// mimalloc, and compares the process's resident memory).
-pub const ENTRY_OVERHEAD: usize = 512;
+/// mimalloc, and compares the process's resident memory with what the table counts).
+pub const ENTRY_OVERHEAD: usize = 384;
 
 /// The bounds of one tenant's table.
 #[derive(Clone, Copy, Debug)]
@@ -92,16 +93,10 @@ impl Outcome {
     /// The outcome of a handler's result.
     pub fn of<T: serde::Serialize>(result: &Result<T, ApiError>) -> Self {
         match result {
-            Ok(value) => Self::Success(
-                serde_json::to_vec(value)
-                    .expect("responses serialize")
-                    .into_boxed_slice(),
-            ),
+            Ok(value) => Self::Success(json(value).expect("responses serialize")),
             Err(error) => Self::Failure {
                 status: error.status(),
-                body: serde_json::to_vec(error)
-                    .expect("errors serialize")
-                    .into_boxed_slice(),
+                body: json(error).expect("errors serialize"),
             },
         }
     }
@@ -135,6 +130,31 @@ impl Outcome {
     }
 }
 
+/// The JSON of `value`, written into this thread's scratch buffer, which keeps its room from
+/// one outcome to the next, and copied out at its length: one allocation, of the size kept,
+/// where `serde_json::to_vec` grows a vector from 128 bytes (twice for a user) and then shrinks
+/// it to its length (a third copy).
+fn json(value: &impl serde::Serialize) -> serde_json::Result<Box<[u8]>> {
+    /// The room a thread's buffer keeps after an outcome: a customer with many users is a few
+    /// hundred KiB, which the buffer gives back.
+    const KEPT_ROOM: usize = 64 * 1024;
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    SCRATCH.with(|scratch| {
+        let Ok(mut scratch) = scratch.try_borrow_mut() else {
+            // A value whose serialization keeps an outcome: not ours, but not a reason to fail.
+            return serde_json::to_vec(value).map(Vec::into_boxed_slice);
+        };
+        scratch.clear();
+        let written = serde_json::to_writer(&mut *scratch, value).map(|()| Box::from(&scratch[..]));
+        if scratch.capacity() > KEPT_ROOM {
+            *scratch = Vec::new();
+        }
+        written
+    })
+}
+
 #[derive(Debug)]
 enum Entry {
     Running {
@@ -157,9 +177,82 @@ struct TenantKeys {
     entries: ShardedMap<Key, Entry, RandomState>,
     /// Completed keys by expiry, oldest first: what to drop when they expire or room is needed.
     /// Keys complete in the order of the clock, so each one is appended (see [`Self::expire`]).
-    expiry: VecDeque<(DateTime<Utc>, Key)>,
+    expiry: ExpiryQueue,
     /// Bytes of the completed entries, as [`entry_bytes`] counts them.
     bytes: usize,
+}
+
+/// How many keys a chunk of the [`ExpiryQueue`] holds (32 bytes each).
+const EXPIRY_CHUNK: usize = 4096;
+
+/// Keys by expiry, oldest first, in chunks of [`EXPIRY_CHUNK`]: it grows a chunk at a time,
+/// where one `VecDeque` of a tenant's keys doubled by copying all of them under the tenant's
+/// lock (9 MB near the bounds). No chunk is empty.
+#[derive(Debug, Default)]
+struct ExpiryQueue {
+    chunks: VecDeque<VecDeque<(DateTime<Utc>, Key)>>,
+}
+
+impl ExpiryQueue {
+    fn front(&self) -> Option<&(DateTime<Utc>, Key)> {
+        self.chunks.front().and_then(VecDeque::front)
+    }
+
+    fn pop_front(&mut self) -> Option<(DateTime<Utc>, Key)> {
+        let chunk = self.chunks.front_mut()?;
+        let first = chunk.pop_front();
+        if chunk.is_empty() {
+            self.chunks.pop_front();
+        }
+        first
+    }
+
+    /// Puts a key in its place, after those that expire at the same time: at the end, unless
+    /// the clock went back (then in the chunk it falls in, which may grow past the size).
+    fn insert(&mut self, expires_at: DateTime<Utc>, key: Key) {
+        let last = |chunk: &VecDeque<(DateTime<Utc>, Key)>| chunk.back().map(|(at, _)| *at);
+        match self.chunks.back_mut() {
+            Some(chunk) if last(chunk).is_some_and(|last| last > expires_at) => {
+                let index = self
+                    .chunks
+                    .partition_point(|chunk| last(chunk).is_some_and(|last| last <= expires_at));
+                let chunk = &mut self.chunks[index];
+                let at = chunk.partition_point(|(other, _)| *other <= expires_at);
+                chunk.insert(at, (expires_at, key));
+            }
+            // The first chunk grows as a tenant's keys do; later ones are made whole.
+            Some(chunk) if chunk.len() < EXPIRY_CHUNK => chunk.push_back((expires_at, key)),
+            Some(_) => {
+                let mut chunk = VecDeque::with_capacity(EXPIRY_CHUNK);
+                chunk.push_back((expires_at, key));
+                self.chunks.push_back(chunk);
+            }
+            None => self.chunks.push_back(VecDeque::from([(expires_at, key)])),
+        }
+    }
+
+    /// Gives back the room of chunks (and of the list of them) that shrank to a quarter.
+    fn shrink(&mut self) {
+        for chunk in &mut self.chunks {
+            if chunk.capacity() > 4 * chunk.len().max(16) {
+                chunk.shrink_to(2 * chunk.len());
+            }
+        }
+        if self.chunks.capacity() > 4 * self.chunks.len().max(16) {
+            self.chunks.shrink_to(2 * self.chunks.len());
+        }
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Room for keys, in the chunks.
+    #[cfg(test)]
+    fn capacity(&self) -> usize {
+        self.chunks.iter().map(VecDeque::capacity).sum()
+    }
 }
 
 /// What a completed entry counts against [`Limits::bytes`].
@@ -171,18 +264,7 @@ impl TenantKeys {
     /// Puts a completed key in the expiry index, in its place: at the end, unless the clock
     /// went back.
     fn expire(&mut self, expires_at: DateTime<Utc>, key: Key) {
-        if self
-            .expiry
-            .back()
-            .is_none_or(|(last, _)| *last <= expires_at)
-        {
-            self.expiry.push_back((expires_at, key));
-        } else {
-            let at = self
-                .expiry
-                .partition_point(|(other, _)| *other <= expires_at);
-            self.expiry.insert(at, (expires_at, key));
-        }
+        self.expiry.insert(expires_at, key);
     }
 
     fn purge_expired(&mut self, now: DateTime<Utc>) {
@@ -369,10 +451,7 @@ impl IdempotencyKeys {
             let mut keys = lock(&table);
             keys.purge_expired(now);
             keys.entries.shrink();
-            let len = keys.expiry.len();
-            if keys.expiry.capacity() > 4 * len.max(16) {
-                keys.expiry.shrink_to(2 * len);
-            }
+            keys.expiry.shrink();
         }
     }
 
@@ -595,6 +674,55 @@ mod tests {
             Ok(Begin::Replay(_))
         ));
         assert!(matches!(keys.begin(&tenant, "early", 1), Ok(Begin::Run(_))));
+    }
+
+    #[test]
+    fn the_expiry_queue_keeps_keys_in_the_order_of_their_expiry() {
+        // Against a sorted list: mostly in order, chunk after chunk, with the clock stepping
+        // back now and then (into earlier chunks, and to before every key), and pops between.
+        let mut queue = ExpiryQueue::default();
+        let mut model: Vec<(DateTime<Utc>, Key)> = Vec::new();
+        let mut clock = 0i64;
+        for i in 0..3 * EXPIRY_CHUNK as i64 {
+            clock += 1;
+            let at = match i % 997 {
+                0 => clock - 5_000,
+                1 => -1,
+                2 => clock - 3,
+                _ => clock,
+            };
+            let at = DateTime::UNIX_EPOCH + Duration::seconds(at);
+            let key: Key = Arc::from(i.to_string());
+            queue.insert(at, key.clone());
+            let place = model.partition_point(|(other, _)| *other <= at);
+            model.insert(place, (at, key));
+            if i % 7 == 0 {
+                assert_eq!(queue.pop_front(), Some(model.remove(0)));
+            }
+            assert_eq!(queue.front(), model.first());
+        }
+        assert!(queue.chunks.len() > 1 && queue.chunks.iter().all(|c| !c.is_empty()));
+        while let Some(first) = queue.pop_front() {
+            assert_eq!(first, model.remove(0));
+        }
+        assert!(model.is_empty() && queue.is_empty());
+    }
+
+    #[test]
+    fn an_outcome_is_the_json_of_its_result_whatever_came_before_on_its_thread() {
+        // A large outcome (over the room the scratch buffer keeps), then smaller ones: each is
+        // exactly its own JSON, nothing left over from the one before.
+        let large = serde_json::json!({ "users": vec!["x".repeat(100); 1_000] });
+        for value in [large, serde_json::json!({"a": 1}), serde_json::json!([])] {
+            let expected = serde_json::to_vec(&value).unwrap().into_boxed_slice();
+            assert_eq!(Outcome::of(&Ok(&value)), Outcome::Success(expected));
+        }
+        let error = ApiError::with_code(ErrorStatusCode::CONFLICT, "conflict", "taken");
+        let Outcome::Failure { status, body } = Outcome::of::<()>(&Err(error.clone())) else {
+            panic!("an error is kept as a failure");
+        };
+        assert_eq!(status, ErrorStatusCode::CONFLICT);
+        assert_eq!(*body, *serde_json::to_vec(&error).unwrap());
     }
 
     #[test]
