@@ -24,7 +24,7 @@
 //! p99 per server and the ratios to the bare servers (`BENCH_ONLY=GET` runs the cases whose name
 //! contains `GET`), and the resident memory a stored user
 //! costs (the process's growth while a tenant is created, divided by its users), without
-//! metadata and with one entry. For GET it also prints every round's ratio to bare dropshot
+//! metadata and with one entry. For GET and the keyed POST it also prints every round's ratio
 //! beside their median; for the store, the slowest single create while the large tenant was
 //! filled (a write that makes a map grow pays for the growth); and for the idempotency table,
 //! the slowest claim of a key among as many keyed writes into one tenant, at the server's bounds.
@@ -531,8 +531,9 @@ async fn seed(store: &InMemoryStore, tenant: &str, users: usize, metadata: bool)
 
 /// Claims `claims` fresh idempotency keys in one tenant's table, at the server's bounds, one
 /// after another, each keeping `response` as its outcome; the longest any one claim and its
-/// finish took (a claim that makes the table grow pays for the growth, under the tenant's lock).
-fn fill_keys(claims: usize, response: &[u8]) -> Duration {
+/// finish took (a claim that makes the table grow pays for the growth, under the tenant's lock),
+/// and how many keys the table held at the end.
+fn fill_keys(claims: usize, response: &[u8]) -> (Duration, usize) {
     let keys = IdempotencyKeys::with_limits(Arc::new(SystemClock), Limits::default());
     let tenant = Tenant("keys".into());
     let mut slowest = Duration::ZERO;
@@ -549,7 +550,7 @@ fn fill_keys(claims: usize, response: &[u8]) -> Duration {
         guard.finish(outcome);
         slowest = slowest.max(started.elapsed());
     }
-    slowest
+    (slowest, keys.len(&tenant))
 }
 
 /// The process's resident memory, in bytes, once mimalloc has given back what is free (it
@@ -648,7 +649,7 @@ fn main() {
         "the typed server answers the same bytes"
     );
     let id = user.user_id.to_string();
-    let slowest_claim = fill_keys(large, &bytes);
+    let (slowest_claim, keys_held) = fill_keys(large, &bytes);
     *typed_user.write().unwrap() = Some(user);
     let post = |keyed| Request {
         method: "POST",
@@ -829,10 +830,18 @@ fn main() {
     }
     let keyed = figures("POST /users, keyed", "connect-server");
     let unkeyed = figures("POST /users, keyed", "connect-server, no key");
+    let keyed_rounds: Vec<String> = keyed
+        .zip(unkeyed)
+        .map(|(k, u)| k.round_ratios(u))
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{r:.2}"))
+        .collect();
     writeln!(
         out,
-        "\nkeyed POST / unkeyed POST (connect-server, in the same rounds): {:.2}x",
-        keyed.zip(unkeyed).map_or(f64::NAN, |(k, u)| k.ratio_to(u))
+        "\nkeyed POST / unkeyed POST (connect-server, in the same rounds): {:.2}x (rounds: {})",
+        keyed.zip(unkeyed).map_or(f64::NAN, |(k, u)| k.ratio_to(u)),
+        keyed_rounds.join(" ")
     )
     .unwrap();
     writeln!(
@@ -857,7 +866,7 @@ fn main() {
     .unwrap();
     writeln!(
         out,
-        "the slowest of {large} keyed writes' claims into one tenant's idempotency table at its bounds, each keeping a user (no HTTP): {slowest_claim:.1?}"
+        "the slowest of {large} keyed writes' claims into one tenant's idempotency table at its bounds, each keeping a user (no HTTP): {slowest_claim:.1?} ({keys_held} keys held at the end)"
     )
     .unwrap();
     drop(out);
