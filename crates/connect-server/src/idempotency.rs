@@ -175,7 +175,8 @@ type Key = Arc<str>;
 struct TenantKeys {
     entries: ShardedMap<Key, Entry, RandomState>,
     /// Completed keys by expiry, oldest first: what to drop when they expire or room is needed.
-    /// Keys complete in the order of the clock, so each one is appended (see [`Self::expire`]).
+    /// Keys complete in the order of the clock, so each one is appended (see
+    /// [`ExpiryQueue::insert`]).
     expiry: ExpiryQueue,
     /// Bytes of the completed entries, as [`entry_bytes`] counts them.
     bytes: usize,
@@ -186,7 +187,7 @@ const EXPIRY_CHUNK: usize = 4096;
 
 /// Keys by expiry, oldest first, in chunks of [`EXPIRY_CHUNK`]: it grows a chunk at a time,
 /// where one `VecDeque` of a tenant's keys doubled by copying all of them under the tenant's
-/// lock (9 MB near the bounds). No chunk is empty.
+/// lock (about 13 MB near the bounds). No chunk is empty.
 #[derive(Debug, Default)]
 struct ExpiryQueue {
     chunks: VecDeque<VecDeque<(DateTime<Utc>, Key)>>,
@@ -260,12 +261,6 @@ fn entry_bytes(key: &str, outcome: &Outcome) -> usize {
 }
 
 impl TenantKeys {
-    /// Puts a completed key in the expiry index, in its place: at the end, unless the clock
-    /// went back.
-    fn expire(&mut self, expires_at: DateTime<Utc>, key: Key) {
-        self.expiry.insert(expires_at, key);
-    }
-
     fn purge_expired(&mut self, now: DateTime<Utc>) {
         while self
             .expiry
@@ -508,7 +503,7 @@ impl Guard {
             return;
         }
         let expires_at = self.keys.clock.now() + KEY_LIFETIME;
-        keys.expire(expires_at, self.key.clone());
+        keys.expiry.insert(expires_at, self.key.clone());
         keys.bytes += entry_bytes(&self.key, &outcome);
         let done = Entry::Done {
             fingerprint: self.fingerprint,
