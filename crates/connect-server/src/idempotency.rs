@@ -21,8 +21,9 @@
 //! are spread over 64 hash tables (`sharded.rs`), as the store's maps are, so that a growth,
 //! which holds the lock, moves a 64th of them; completed keys wait for their expiry in a queue
 //! that grows a chunk at a time (`ExpiryQueue`). With one table and one `VecDeque`, the
-//! slowest claim among a million keyed writes into a tenant at its bounds (some 400,000
-//! user-sized responses held) took 180-200 ms; now 7-17 ms (`benches/compare.rs` prints it).
+//! slowest claim among a million keyed writes into a tenant at its bounds (hundreds of
+//! thousands of user-sized responses held) took 180-200 ms; now 7-17 ms (`benches/compare.rs`
+//! prints it, with how many keys the table held).
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, Hasher, RandomState};
