@@ -31,8 +31,9 @@ impl Writes {
     /// the task once, and the handler's own future holds only the task's handle. (Holding
     /// `write` until the first poll made every write handler's future the size of its whole
     /// write, which the framework moves several times per request: `memmove` was 9-10% of the
-    /// server thread on POST /users, 4% on a GET. Spawning at once, unkeyed POST /users went
-    /// from 52,025 and 50,480 to 56,838 and 53,994 req/s, in two A/B runs of `benches/compare.rs`.)
+    /// server thread on POST /users, against 4% on a GET (which holds no write: bare dropshot's
+    /// level). Spawning at once, unkeyed POST /users went from 52,025 and 50,480 to 56,838 and
+    /// 53,994 req/s, in two A/B runs of `benches/compare.rs`.)
     pub fn run<T>(
         self: Arc<Self>,
         write: impl Future<Output = T> + Send + 'static,
