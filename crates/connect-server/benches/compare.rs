@@ -11,7 +11,12 @@
 //! (`BENCH_ROUNDS`) that start one server further each time, and a ratio is the median of the
 //! rounds' ratios: each compares two measurements taken next to each other, so that what else
 //! the machine does falls on both alike. A keyed POST is compared, in the same rounds, with the
-//! same POST without a key; each round of a POST case writes into a fresh tenant. Every server
+//! same POST without a key; each round of a POST case writes into a fresh tenant. The two
+//! headline ratios (GET by id, connect-server over bare dropshot; keyed over unkeyed POST) are
+//! then measured again in `BENCH_PAIRS` (20) pairs of only their two servers, each pair four
+//! measurements of a tenth of SECONDS in the order A B B A (B A A B every other pair), and
+//! reported as the median of the pairs' ratios with the middle half and the range, so that the
+//! report shows the measurement's own spread (see [`paired`]). Every server
 //! runs on mimalloc, as the server's binary does. The servers run on a tokio
 //! runtime of one worker thread and the load generator on another (so on a 2-core machine
 //! each has a core); the load is closed-loop: 16 keep-alive connections, each sending its next
@@ -51,8 +56,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const CONNECTIONS: usize = 16;
 const KEY: &str = "bench-key";
-/// Tenants that a measurement of writes takes one of, fresh (see [`fresh_key`]).
-const FRESH_TENANTS: usize = 64;
+/// How many tenants measurements of writes take one of, fresh (see [`fresh_key`]): one per round
+/// of each of the two POST cases and one per pair of the keyed one's [`paired`] measurement.
+fn fresh_tenants() -> usize {
+    2 * rounds() + pairs()
+}
 
 /// The key of a tenant no measurement has written into yet: each round of a case of POSTs
 /// writes into one of its own (all of the round's connect-server measurements into the same
@@ -63,7 +71,7 @@ fn fresh_key() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let next = NEXT.fetch_add(1, Ordering::Relaxed);
     assert!(
-        (next as usize) < FRESH_TENANTS,
+        (next as usize) < fresh_tenants(),
         "more fresh tenants than configured"
     );
     format!("fresh-key-{next}")
@@ -171,6 +179,81 @@ fn rounds() -> usize {
         .and_then(|rounds| rounds.parse().ok())
         .unwrap_or(5)
         .max(1)
+}
+
+/// How many pairs [`paired`] measures (`BENCH_PAIRS`, default 20).
+fn pairs() -> usize {
+    std::env::var("BENCH_PAIRS")
+        .ok()
+        .and_then(|pairs| pairs.parse().ok())
+        .unwrap_or(20)
+        .max(1)
+}
+
+/// One headline ratio measured in pairs (see [`paired`]): each pair's ratio, smallest first.
+struct Paired {
+    ratios: Vec<f64>,
+}
+
+impl Paired {
+    /// The ratio at quantile `q` of the pairs' (the median at 0.5), interpolated between the two
+    /// nearest pairs.
+    fn at(&self, q: f64) -> f64 {
+        let Some(last) = self.ratios.len().checked_sub(1) else {
+            return f64::NAN;
+        };
+        let position = q * last as f64;
+        let (below, above) = (position.floor() as usize, position.ceil() as usize);
+        let weight = position - below as f64;
+        self.ratios[below] * (1.0 - weight) + self.ratios[above] * weight
+    }
+
+    /// The median, the middle half and the range, as the report prints them.
+    fn summary(&self) -> String {
+        format!(
+            "median {:.2}x, middle half {:.2}x-{:.2}x, range {:.2}x-{:.2}x over {} pairs",
+            self.at(0.5),
+            self.at(0.25),
+            self.at(0.75),
+            self.at(0.0),
+            self.at(1.0),
+            self.ratios.len()
+        )
+    }
+}
+
+/// `a`'s throughput over `b`'s, measured in [`pairs`] pairs of four short measurements of
+/// `slice` seconds each, in the order A B B A (B A A B in every other pair), each pair's ratio
+/// the sum of its two A's over its two B's. Only the two servers run, and each pair takes
+/// about a second, so whatever else the machine does changes little within one; a change that
+/// grows steadily through a pair (a tenant that the pair's writes fill, a neighbour's load
+/// rising) falls on both sides alike, since both sit at the same mean position in it. The
+/// pairs' ratios are independent measurements of the one ratio, so their spread is the
+/// measurement's own. Writes to connect-server go into one fresh tenant per pair.
+async fn paired(a: &Target<'_>, b: &Target<'_>, slice: f64) -> Paired {
+    let mut ratios = Vec::new();
+    for pair in 0..pairs() {
+        let fresh = (a.fresh || b.fresh).then(fresh_key);
+        let order = if pair % 2 == 0 {
+            [0, 1, 1, 0]
+        } else {
+            [1, 0, 0, 1]
+        };
+        let mut answers = [0usize; 2];
+        for side in order {
+            let target = [a, b][side];
+            let key = match (target.fresh, &fresh) {
+                (true, Some(fresh)) => fresh.as_str(),
+                _ => target.key,
+            };
+            answers[side] += measure(target.addr, target.request, key, slice, CONNECTIONS)
+                .await
+                .len();
+        }
+        ratios.push(answers[0] as f64 / answers[1] as f64);
+    }
+    ratios.sort_by(f64::total_cmp);
+    Paired { ratios }
 }
 
 /// One thing a case measures: a server and the request sent to it.
@@ -483,7 +566,7 @@ fn connect(
                     ]
                     .into_iter()
                     .chain(
-                        (0..FRESH_TENANTS)
+                        (0..fresh_tenants())
                             .map(|i| (format!("fresh-{i}"), format!("fresh-key-{i}"))),
                     ),
                 ),
@@ -696,6 +779,7 @@ fn main() {
     // `BENCH_ONLY=GET` (say) runs the cases whose name contains it, for profiling one.
     let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     let mut report = Vec::new();
+    let mut headlines: Vec<(&str, Paired)> = Vec::new();
     for (name, request, key, all) in cases.into_iter().filter(|(name, ..)| name.contains(&only)) {
         let (status, body) = load.block_on(sample(
             info_addr,
@@ -743,6 +827,20 @@ fn main() {
             targets.push(target("connect-server, no key", info_addr, &unkeyed));
         }
         let figures = load.block_on(interleaved(&targets, seconds));
+        // The two headline ratios are measured again in pairs of only their two servers.
+        let pair = |a: &str, b: &str| {
+            let find = |which: &str| targets.iter().find(|t| t.name == which);
+            find(a).zip(find(b))
+        };
+        let headline = match name {
+            "GET /users/{id}" => pair("connect-server", "bare dropshot"),
+            "POST /users, keyed" => pair("connect-server", "connect-server, no key"),
+            _ => None,
+        };
+        if let Some((a, b)) = headline {
+            let measured = load.block_on(paired(a, b, seconds / 10.0));
+            headlines.push((name, measured));
+        }
         let rows: Vec<(&str, Figures)> = targets.iter().map(|t| t.name).zip(figures).collect();
         report.push((name, rows));
     }
@@ -844,6 +942,19 @@ fn main() {
         keyed_rounds.join(" ")
     )
     .unwrap();
+    for (case, measured) in &headlines {
+        let ratio = match *case {
+            "GET /users/{id}" => "GET by id, connect-server / bare dropshot",
+            _ => "keyed POST / unkeyed POST",
+        };
+        writeln!(
+            out,
+            "{ratio}, in A-B-B-A pairs of {:.1} s measurements: {}",
+            seconds / 10.0,
+            measured.summary()
+        )
+        .unwrap();
+    }
     writeln!(
         out,
         "list page, large / 1k tenant (connect-server): {:.2}x the throughput",
