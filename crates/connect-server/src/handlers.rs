@@ -37,7 +37,10 @@ where
 {
     let result = match authenticate(rqctx) {
         Ok(tenant) => {
-            rqctx.context().tenants.note(&rqctx.request_id, &tenant.0);
+            rqctx
+                .context()
+                .tenants
+                .note(&rqctx.request_id, &tenant.0, rqctx.request.remote_addr());
             body(tenant).await
         }
         Err(error) => Err(error),

@@ -5,13 +5,15 @@
 //! (404, 405); `local_addr`, the same on every line, is left out (the server logs it once, as
 //! it starts).
 //! That record is the request line; the handler adds what only it knows, the tenant, through
-//! [`RequestTenants`]. Dropshot's per-connection record is demoted to debug, so that `info`
-//! means exactly one line per request.
+//! [`RequestTenants`], and notes its peer there too (as an address, so that the writer formats
+//! it rather than the request's thread). Dropshot's per-connection record is demoted to debug,
+//! so that `info` means exactly one line per request.
 //!
 //! A record is captured on the thread that logs it and formatted by one writer thread, as
 //! slog-async does: the logging thread copies the record's own fields and the logger's values
-//! (dropshot's per-request `req_id`, `method`, `uri`, `remote_addr`) as text into a buffer it
-//! reuses, and takes a request line's tenant from the table; the writer formats the line and
+//! (dropshot's per-request `req_id`, `method`, `uri`; `remote_addr` only for a request that no
+//! handler noted) as text into a buffer it reuses, and takes a request line's note from the
+//! table; the writer formats the line and
 //! writes a batch with one `write` every 20 ms, or as soon as [`FLUSH_LINES`] wait. (The writer
 //! shares no lock with the handlers.) Copying the values costs less than handing the writer a
 //! reference to them: what they own would then be freed on the writer's thread, and a free
@@ -27,6 +29,7 @@
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
@@ -72,7 +75,17 @@ pub struct RequestTenants {
     /// nothing is noted and nothing waits for a line that will not come.
     enabled: bool,
     /// Keyed by dropshot's ids (never a client's), hashed with foldhash.
-    tenants: Mutex<HashMap<RequestId, Arc<str>, foldhash::fast::RandomState>>,
+    tenants: Mutex<HashMap<RequestId, Noted, foldhash::fast::RandomState>>,
+}
+
+/// What a handler notes for its request line.
+#[derive(Debug)]
+struct Noted {
+    tenant: Arc<str>,
+    /// The peer, as an address rather than the text dropshot's logger would format: the writer
+    /// formats it, off the request's thread (formatting an address was a fifth of a request
+    /// line's capture).
+    remote: SocketAddr,
 }
 
 /// A request's id as a table key: dropshot's ids are UUIDs, whose 36 characters are kept
@@ -99,15 +112,16 @@ impl RequestTenants {
         Arc::new(Self::default())
     }
 
-    /// Records the tenant of the request `request_id`, for its request line.
-    pub fn note(&self, request_id: &str, tenant: &Arc<str>) {
+    /// Records the tenant of the request `request_id` and its peer, for its request line.
+    pub fn note(&self, request_id: &str, tenant: &Arc<str>, remote: SocketAddr) {
         if self.enabled {
             let id = RequestId::of(request_id);
-            self.lock().insert(id, tenant.clone());
+            let tenant = tenant.clone();
+            self.lock().insert(id, Noted { tenant, remote });
         }
     }
 
-    fn take(&self, request_id: RequestId) -> Option<Arc<str>> {
+    fn take(&self, request_id: RequestId) -> Option<Noted> {
         if self.enabled {
             self.lock().remove(&request_id)
         } else {
@@ -122,7 +136,7 @@ impl RequestTenants {
 
     fn lock(
         &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<RequestId, Arc<str>, foldhash::fast::RandomState>> {
+    ) -> std::sync::MutexGuard<'_, HashMap<RequestId, Noted, foldhash::fast::RandomState>> {
         self.tenants.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -229,6 +243,8 @@ struct Captured {
     fields: std::ops::Range<usize>,
     /// A request line's tenant (`None` for other lines).
     tenant: Option<Arc<str>>,
+    /// A request line's peer, when its handler noted it (else its text is among the fields).
+    remote: Option<SocketAddr>,
     request_line: bool,
 }
 
@@ -328,6 +344,11 @@ impl Writer {
         if record.request_line {
             // The status under the name people look for.
             fields.rename("response_code", "status");
+            if let Some(remote) = record.remote {
+                fields.push_with(REMOTE_ADDR.into(), true, |text| {
+                    let _ = write!(text, "{remote}");
+                });
+            }
             fields.push_str("tenant".into(), record.tenant.as_deref().unwrap_or("-"));
         }
         self.formatter
@@ -339,6 +360,32 @@ impl Writer {
 /// one the server listens on (logged once when it starts).
 fn skipped(request_line: bool) -> &'static [&'static str] {
     if request_line { &["local_addr"] } else { &[] }
+}
+
+/// Dropshot's key for a request's peer.
+const REMOTE_ADDR: &str = "remote_addr";
+
+/// The keys a request line's capture leaves out: those it writes anyway ([`skipped`]), and the
+/// peer, which the writer formats from the address its handler noted (a request no handler
+/// saw has its peer captured as text afterwards, see [`PeerOnly`]).
+fn not_captured(request_line: bool) -> &'static [&'static str] {
+    if request_line {
+        &["local_addr", REMOTE_ADDR]
+    } else {
+        &[]
+    }
+}
+
+/// Captures the peer alone from a logger's values, for a request line without a note.
+struct PeerOnly<'a>(&'a mut Fields);
+
+impl Serializer for PeerOnly<'_> {
+    fn emit_arguments(&mut self, key: Key, value: &fmt::Arguments<'_>) -> slog::Result {
+        match key.as_str() == REMOTE_ADDR {
+            true => self.0.emit_arguments(key, value),
+            false => Ok(()),
+        }
+    }
 }
 
 /// Captures records for the writer.
@@ -388,7 +435,7 @@ impl LineDrain {
             return;
         }
         fields.clear();
-        fields.skip = skipped(request_line);
+        fields.skip = not_captured(request_line);
         // The record's own fields, then the logger's values (newest first), as slog orders
         // them; the first of a key is kept. The values are copied here, on the logging thread,
         // rather than handed to the writer: what they own (dropshot's per-request `req_id`,
@@ -415,19 +462,26 @@ impl LineDrain {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         // The tenant is taken here, written or not (a dropped line leaves nothing behind).
-        let tenant = match request_line {
+        let noted = match request_line {
             // The first `req_id`: the record's own, else the logger's (dropshot's).
             true => fields
                 .get("req_id")
                 .and_then(|id| self.tenants.take(RequestId::of(id))),
             false => None,
         };
+        if request_line && noted.is_none() {
+            // No handler saw it (a 404, a 401): its peer is read from the logger's values.
+            fields.skip = &[];
+            let _ = values.serialize(record, &mut PeerOnly(fields));
+        }
+        let (tenant, remote) = noted.map(|n| (n.tenant, n.remote)).unzip();
         let captured = Captured {
             level,
             time,
             message,
             fields: 0..0,
             tenant,
+            remote,
             request_line,
         };
         self.sink.push(captured, fields);
@@ -893,9 +947,19 @@ mod tests {
         }
     }
 
+    /// The peer of every request in these tests.
+    const PEER: &str = "10.1.2.3:45678";
+
+    fn peer() -> SocketAddr {
+        PEER.parse().unwrap()
+    }
+
+    /// A request's records as dropshot logs them, its peer a `SocketAddr` as dropshot's is.
     fn request_line(log: &slog::Logger, id: &str) {
-        let request = log.new(slog::o!("local_addr" => "127.0.0.1:8080",
-            "req_id" => id.to_string(), "method" => "GET", "uri" => "/users?api_key=s3cret"));
+        let request = log.new(
+            slog::o!("local_addr" => "127.0.0.1:8080", "remote_addr" => peer(),
+            "req_id" => id.to_string(), "method" => "GET", "uri" => "/users?api_key=s3cret"),
+        );
         slog::info!(request, "accepted connection");
         slog::info!(request, "request completed"; "response_code" => 200u16, "latency_us" => 5u64);
     }
@@ -939,7 +1003,7 @@ mod tests {
     fn one_json_line_per_request_with_its_tenant_and_no_secret() {
         let output = Shared::default();
         let logging = root_logger(LogFormat::Json, Level::Info, Box::new(output.clone()));
-        logging.tenants.note("r1", &"acme".into());
+        logging.tenants.note("r1", &"acme".into(), peer());
         request_line(&logging.log, "r1");
         request_line(&logging.log, "r2");
         let tenants = logging.tenants.clone();
@@ -959,6 +1023,9 @@ mod tests {
         assert_eq!(lines[0]["req_id"], "r1");
         assert_eq!(lines[0].get("local_addr"), None, "{text}");
         assert_eq!(lines[1]["tenant"], "-");
+        // The noted request's peer is written from its note, the other's from the logger.
+        assert_eq!(lines[0]["remote_addr"], PEER, "{text}");
+        assert_eq!(lines[1]["remote_addr"], PEER, "{text}");
         assert!(!text.contains("s3cret"));
     }
 
@@ -970,7 +1037,7 @@ mod tests {
             Level::Warning,
             Box::new(output.clone()),
         );
-        logging.tenants.note("r1", &"acme".into());
+        logging.tenants.note("r1", &"acme".into(), peer());
         request_line(&logging.log, "r1");
         slog::warn!(logging.log, "something odd"; "uri" => "/?token=t");
         assert_eq!(logging.tenants.pending(), 0);
@@ -1064,7 +1131,7 @@ mod tests {
         let (output, dropped) = with_blocked_writer(total, |logging, index| {
             let tenants = tenants.get_or_init(|| logging.tenants.clone());
             let id = format!("r{index}");
-            tenants.note(&id, &"acme".into());
+            tenants.note(&id, &"acme".into(), peer());
             request_line(&logging.log, &id);
         });
         assert!(dropped > 0);
