@@ -174,19 +174,20 @@ impl Figures {
 /// How many rounds [`interleaved`] splits a measurement into (`BENCH_ROUNDS=1` measures each
 /// target in one stretch, for profiling one).
 fn rounds() -> usize {
-    std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|rounds| rounds.parse().ok())
-        .unwrap_or(5)
-        .max(1)
+    count_from_env("BENCH_ROUNDS", 5)
 }
 
 /// How many pairs [`paired`] measures (`BENCH_PAIRS`, default 20).
 fn pairs() -> usize {
-    std::env::var("BENCH_PAIRS")
+    count_from_env("BENCH_PAIRS", 20)
+}
+
+/// The positive count that the environment variable `name` sets, else `default`.
+fn count_from_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
         .ok()
-        .and_then(|pairs| pairs.parse().ok())
-        .unwrap_or(20)
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(default)
         .max(1)
 }
 
