@@ -359,10 +359,11 @@ impl Writer {
 /// The keys a line leaves out: every request line would say which address it came in on, the
 /// one the server listens on (logged once when it starts).
 fn skipped(request_line: bool) -> &'static [&'static str] {
-    if request_line { &["local_addr"] } else { &[] }
+    if request_line { &[LOCAL_ADDR] } else { &[] }
 }
 
-/// Dropshot's key for a request's peer.
+/// Dropshot's keys for the address a request came in on, and for its peer.
+const LOCAL_ADDR: &str = "local_addr";
 const REMOTE_ADDR: &str = "remote_addr";
 
 /// The keys a request line's capture leaves out: those it writes anyway ([`skipped`]), and the
@@ -370,7 +371,7 @@ const REMOTE_ADDR: &str = "remote_addr";
 /// saw has its peer captured as text afterwards, see [`PeerOnly`]).
 fn not_captured(request_line: bool) -> &'static [&'static str] {
     if request_line {
-        &["local_addr", REMOTE_ADDR]
+        &[LOCAL_ADDR, REMOTE_ADDR]
     } else {
         &[]
     }
